@@ -1,0 +1,27 @@
+# Two commands for a newcomer with ODOO_SRC set: `make run` and `make test`.
+.PHONY: run test lint shell update clean-db stop-db help
+
+help:
+	@echo "make run    - set up (venv, PostgreSQL, database 'logistics') and serve Odoo on :8069"
+	@echo "make test   - run every addon's tests and the end-to-end tests"
+	@echo "make lint   - ruff + pylint-odoo via pre-commit"
+	@echo "make shell  - odoo shell on the 'logistics' database"
+	@echo "make stop-db / clean-db - stop / remove the project-local PostgreSQL cluster"
+
+run:
+	@bash scripts/run.sh
+
+test:
+	@bash scripts/test.sh $(ARGS)
+
+lint:
+	@bash -c 'source scripts/common.sh; ensure_venv; "$$PY" -m pip install -q pre-commit && "$$VENV/bin/pre-commit" run --all-files'
+
+shell:
+	@bash -c 'source scripts/common.sh; ensure_venv; ensure_pg; write_odoo_conf .local/odoo.conf; exec "$$PY" "$$ODOO_SRC/odoo-bin" shell -c .local/odoo.conf -d "$$ODOO_DB"'
+
+stop-db:
+	@bash -c 'source scripts/common.sh; stop_local_pg'
+
+clean-db: stop-db
+	rm -rf .local/pg .local/db-*.hash .local/filestore

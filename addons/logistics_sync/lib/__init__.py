@@ -1,0 +1,1 @@
+"""Plain-Python helpers of logistics_sync: no ORM, testable without a database."""

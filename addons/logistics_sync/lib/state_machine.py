@@ -1,0 +1,137 @@
+"""Pure shipment state derivation (no ORM, no I/O).
+
+The state of a shipment is a function of the *set* of its effective milestones,
+never of their arrival order:
+
+* milestones are ordered by (event time, rank, code) — a total order, so any
+  permutation of the same milestones yields the same result;
+* the first terminal milestone (``delivered``, ``returned``, ``cancelled``) by
+  event time decides the state for good; later milestones are history only;
+* otherwise the progress state is the highest-rank progress milestone: a
+  lower-rank milestone never moves the state back, whenever it happened or arrived;
+* a side milestone (``on_hold``, ``exception``, …) shows when it is strictly later
+  than every progress milestone (a later progress milestone clears it);
+* evidence milestones (``pod_received``) imply ``delivered`` when no terminal
+  milestone exists yet.
+
+Corrections are explicit: the caller voids milestones and derives again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+PROGRESS = "progress"
+SIDE = "side"
+TERMINAL = "terminal"
+EVIDENCE = "evidence"
+KINDS = (PROGRESS, SIDE, TERMINAL, EVIDENCE)
+
+# How a milestone took part in the derivation (shown on the timeline).
+EFFECT_STATE = "state"  # decides the current state
+EFFECT_HISTORY = "history"  # superseded by a later milestone, in order
+EFFECT_LATE = "late"  # lower rank than a milestone already reached: no move back
+EFFECT_AFTER_TERMINAL = "after_terminal"  # happened after a terminal milestone
+EFFECT_EVIDENCE = "evidence"  # proof of delivery, recorded on the shipment
+EFFECT_VOIDED = "voided"  # voided by an explicit correction
+
+
+@dataclass(frozen=True)
+class Milestone:
+    """The fields of a milestone that the derivation needs."""
+
+    key: object  # caller's identifier (record id), returned in the effects
+    code: str
+    kind: str
+    rank: int
+    occurred_at: datetime
+    voided: bool = False
+    state: str | None = None  # shipment state this code leads to (default: code)
+
+    @property
+    def sort_key(self):
+        return (self.occurred_at, self.rank, self.code, str(self.key))
+
+    @property
+    def target_state(self) -> str:
+        return self.state or self.code
+
+
+@dataclass(frozen=True)
+class Derivation:
+    state: str  # "draft" when there is no effective milestone
+    current: object  # key of the milestone that decides the state, or None
+    effects: dict  # key -> EFFECT_*
+    pod_key: object = None  # key of the first evidence milestone, if any
+
+
+def derive(milestones) -> Derivation:
+    """Derive the shipment state from an iterable of :class:`Milestone`."""
+    effects = {}
+    live = []
+    for m in milestones:
+        if m.kind not in KINDS:
+            raise ValueError(f"unknown milestone kind {m.kind!r} for {m.code!r}")
+        if m.voided:
+            effects[m.key] = EFFECT_VOIDED
+        else:
+            live.append(m)
+    live.sort(key=lambda m: m.sort_key)
+
+    terminal = next((m for m in live if m.kind == TERMINAL), None)
+    evidence = [m for m in live if m.kind == EVIDENCE]
+    pod_key = evidence[0].key if evidence else None
+    for m in evidence:
+        effects[m.key] = EFFECT_EVIDENCE
+
+    if terminal is not None:
+        for m in live:
+            if m.kind == EVIDENCE:
+                continue
+            if m is terminal:
+                effects[m.key] = EFFECT_STATE
+            elif m.sort_key > terminal.sort_key:
+                effects[m.key] = EFFECT_AFTER_TERMINAL
+            else:
+                effects[m.key] = EFFECT_HISTORY
+        return Derivation(terminal.target_state, terminal.key, effects, pod_key)
+
+    # No terminal milestone: walk in event order, keeping the highest progress.
+    best = None  # highest-rank progress milestone so far
+    for m in live:
+        if m.kind != PROGRESS:
+            continue
+        if best is None or m.rank > best.rank:
+            if best is not None:
+                effects[best.key] = EFFECT_HISTORY
+            best = m
+            effects[m.key] = EFFECT_STATE
+        elif m.rank == best.rank:
+            effects[m.key] = EFFECT_HISTORY
+        else:
+            effects[m.key] = EFFECT_LATE
+    last_progress_at = max((m.occurred_at for m in live if m.kind == PROGRESS), default=None)
+
+    side = [m for m in live if m.kind == SIDE]
+    current_side = None
+    for m in side:
+        if last_progress_at is None or m.occurred_at > last_progress_at:
+            current_side = m  # live is sorted: the last one wins
+    for m in side:
+        effects[m.key] = EFFECT_HISTORY
+    if evidence:
+        # Proof of delivery without a delivered milestone: the goods arrived.
+        if best is not None:
+            effects[best.key] = EFFECT_HISTORY
+        if current_side is not None:
+            effects[current_side.key] = EFFECT_HISTORY
+        return Derivation("delivered", evidence[0].key, effects, pod_key)
+    if current_side is not None:
+        if best is not None:
+            effects[best.key] = EFFECT_HISTORY
+        effects[current_side.key] = EFFECT_STATE
+        return Derivation(current_side.target_state, current_side.key, effects, pod_key)
+    if best is not None:
+        return Derivation(best.target_state, best.key, effects, pod_key)
+    return Derivation("draft", None, effects, pod_key)

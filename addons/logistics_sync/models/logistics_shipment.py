@@ -1,0 +1,434 @@
+import logging
+from datetime import datetime, timezone
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..lib import state_machine
+
+_logger = logging.getLogger(__name__)
+
+SHIPMENT_STATES = [
+    ("draft", "Draft"),
+    ("created", "Created"),
+    ("picked_up", "Picked Up"),
+    ("in_transit", "In Transit"),
+    ("out_for_delivery", "Out for Delivery"),
+    ("on_hold", "On Hold"),
+    ("available_for_pickup", "Available for Pickup"),
+    ("delivery_failed", "Delivery Failed"),
+    ("exception", "Exception"),
+    ("delivered", "Delivered"),
+    ("returned", "Returned"),
+    ("cancelled", "Cancelled"),
+]
+TERMINAL_STATES = ("delivered", "returned", "cancelled")
+ATTENTION_STATES = ("exception", "delivery_failed", "on_hold")
+
+
+def to_utc_naive(value):
+    """Datetime/ISO string -> naive UTC datetime at second precision (Odoo's storage)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValidationError(_("Invalid date/time %r.", value)) from exc
+    elif not isinstance(value, datetime):
+        value = fields.Datetime.to_datetime(value)
+    if not value:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value.replace(microsecond=0)
+
+
+def _differs(record, fname, value):
+    current = record[fname]
+    if record._fields[fname].type == "many2one":
+        current = current.id
+    return (current or False) != (value or False)
+
+
+class LogisticsShipment(models.Model):
+    _name = "logistics.shipment"
+    _description = "Shipment"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(
+        "Reference", required=True, copy=False, default="/", index="trigram", tracking=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, default=lambda self: self.env.company
+    )
+    partner_id = fields.Many2one(
+        "res.partner", "Customer", index=True, tracking=True, check_company=True
+    )
+    carrier_id = fields.Many2one(
+        "delivery.carrier", "Carrier", index=True, tracking=True, check_company=True
+    )
+    tracking_number = fields.Char(index=True, tracking=True, copy=False)
+    picking_ids = fields.One2many(
+        "stock.picking", "logistics_shipment_id", "Deliveries", check_company=True
+    )
+    picking_count = fields.Integer(compute="_compute_picking_count")
+    sale_id = fields.Many2one(
+        "sale.order", "Sale Order", index="btree_not_null", check_company=True, tracking=True
+    )
+    date_planned = fields.Datetime("Planned Delivery", tracking=True)
+    date_estimated = fields.Datetime("Estimated Delivery", tracking=True)
+    date_picked_up = fields.Datetime("Picked Up On", readonly=True, copy=False)
+    date_delivered = fields.Datetime("Delivered On", readonly=True, copy=False)
+    state = fields.Selection(
+        SHIPMENT_STATES,
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        index=True,
+        tracking=True,
+        help="Derived from the milestones by event time and rank, never by arrival order.",
+    )
+    current_milestone_id = fields.Many2one(
+        "logistics.shipment.milestone", "Current Milestone", readonly=True, copy=False
+    )
+    current_reason_id = fields.Many2one(
+        "logistics.milestone.reason",
+        "Current Reason",
+        related="current_milestone_id.reason_id",
+        store=True,
+    )
+    last_event_at = fields.Datetime(
+        "Last Event", readonly=True, copy=False, index=True,
+        help="Event time of the latest effective milestone.",
+    )
+    milestone_ids = fields.One2many(
+        "logistics.shipment.milestone", "shipment_id", "Milestones", copy=False
+    )
+    milestone_count = fields.Integer(compute="_compute_milestone_count")
+    pod_received = fields.Boolean("POD Received", readonly=True, copy=False, index=True)
+    pod_signed_by = fields.Char("POD Signed By", tracking=True, copy=False)
+    pod_date = fields.Datetime("POD Time", copy=False)
+    pod_document_url = fields.Char("POD Document URL", copy=False)
+    pod_attachment_id = fields.Many2one("ir.attachment", "POD Document", copy=False)
+    is_late = fields.Boolean(compute="_compute_is_late", search="_search_is_late")
+    needs_attention = fields.Boolean(
+        compute="_compute_needs_attention", search="_search_needs_attention"
+    )
+    note = fields.Html()
+
+    _sql_constraints = [
+        ("name_company_uniq", "unique(name, company_id)", "Shipment references must be unique."),
+    ]
+
+    # ------------------------------------------------------------------ compute
+    def _compute_picking_count(self):
+        for rec in self:
+            rec.picking_count = len(rec.picking_ids)
+
+    def _compute_milestone_count(self):
+        data = self.env["logistics.shipment.milestone"]._read_group(
+            [("shipment_id", "in", self.ids)], ["shipment_id"], ["__count"]
+        )
+        counts = {shipment.id: count for shipment, count in data}
+        for rec in self:
+            rec.milestone_count = counts.get(rec.id, 0)
+
+    def _late_deadline(self):
+        self.ensure_one()
+        return self.date_estimated or self.date_planned
+
+    @api.depends("date_estimated", "date_planned", "state")
+    def _compute_is_late(self):
+        now = fields.Datetime.now()
+        for rec in self:
+            deadline = rec._late_deadline()
+            rec.is_late = bool(deadline and deadline < now and rec.state not in TERMINAL_STATES)
+
+    def _search_is_late(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(_("Unsupported search on 'late'."))
+        now = fields.Datetime.now()
+        late = [
+            ("state", "not in", TERMINAL_STATES),
+            "|",
+            ("date_estimated", "<", now),
+            "&",
+            ("date_estimated", "=", False),
+            ("date_planned", "<", now),
+        ]
+        if (operator == "=") == value:
+            return late
+        # Written out rather than negated: NOT on NULL dates would drop rows.
+        return [
+            "|",
+            ("state", "in", TERMINAL_STATES),
+            "|",
+            "&",
+            ("date_estimated", "!=", False),
+            ("date_estimated", ">=", now),
+            "&",
+            ("date_estimated", "=", False),
+            "|",
+            ("date_planned", "=", False),
+            ("date_planned", ">=", now),
+        ]
+
+    @api.depends("state")
+    def _compute_needs_attention(self):
+        for rec in self:
+            rec.needs_attention = rec.state in ATTENTION_STATES
+
+    def _search_needs_attention(self, operator, value):
+        positive = (operator == "=") == bool(value)
+        return [("state", "in" if positive else "not in", ATTENTION_STATES)]
+
+    # ------------------------------------------------------------------ CRUD
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
+                vals["name"] = (
+                    self.env["ir.sequence"]
+                    .with_company(company)
+                    .next_by_code("logistics.shipment")
+                    or "/"
+                )
+        return super().create(vals_list)
+
+    # ------------------------------------------------------------------ milestones
+    @api.model
+    def _prepare_milestone_values(self, values, codes):
+        """Normalise one input of :meth:`_apply_milestones` into milestone values."""
+        vals = dict(values)
+        code = vals.pop("code", None)
+        if not vals.get("code_id"):
+            record = codes.get(code)
+            if not record:
+                raise ValidationError(_("Unknown milestone code %r.", code))
+            vals["code_id"] = record.id
+        if not vals.get("shipment_id"):
+            raise ValidationError(_("A milestone needs a shipment."))
+        if not vals.get("occurred_at"):
+            raise ValidationError(_("A milestone needs its event time (occurred_at)."))
+        vals["occurred_at"] = to_utc_naive(vals["occurred_at"])
+        if vals.get("received_at"):
+            vals["received_at"] = to_utc_naive(vals["received_at"])
+        reason = vals.pop("reason", None)
+        if reason and not vals.get("reason_id"):
+            reason_rec = self.env["logistics.milestone.reason"].search(
+                [("code_id", "=", vals["code_id"]), ("code", "=", reason)], limit=1
+            )
+            if reason_rec:
+                vals["reason_id"] = reason_rec.id
+            else:
+                vals["detail"] = " - ".join(filter(None, [reason, vals.get("detail")]))
+        return vals
+
+    @api.model
+    def _apply_milestones(self, values_list):
+        """Apply a batch of milestones: the one entry point of every channel.
+
+        Each item is a dict with ``shipment_id``, ``code`` (canonical code) or
+        ``code_id``, ``occurred_at`` (event time; aware datetimes and ISO strings are
+        converted to UTC) and optionally ``received_at``, ``source``, ``location``,
+        ``reason`` (reason code) or ``reason_id``, ``detail``, ``external_code``,
+        ``external_event_id``, ``pod_signed_by``, ``pod_document_url``.
+
+        A milestone already known for (shipment, code, event time) — from this
+        batch, an earlier one, or a concurrent transaction — is not created again:
+        the report is recorded as a duplicate of the first one, with its source.
+        The states of the touched shipments are derived again once, at the end.
+
+        Returns one ``{"status": "created"|"duplicate", "milestone_id": id}`` per item.
+        """
+        Milestone = self.env["logistics.shipment.milestone"]
+        codes = self.env["logistics.milestone.code"]._code_map()
+        prepared = [self._prepare_milestone_values(v, codes) for v in values_list]
+        if not prepared:
+            return []
+        shipment_ids = {v["shipment_id"] for v in prepared}
+        shipments = self.browse(shipment_ids)
+        shipments.check_access("write")
+        shipments._logistics_lock()
+        key_to_id = Milestone._existing_keys(shipment_ids)
+        first_of_key, to_create = {}, []
+        for vals in prepared:
+            key = Milestone._key_of(vals)
+            if key not in key_to_id and key not in first_of_key:
+                first_of_key[key] = len(to_create)
+                to_create.append(vals)
+        created = Milestone.with_context(logistics_skip_recompute=True).create(to_create)
+        new_ids = set(created.ids)
+        for key, position in first_of_key.items():
+            key_to_id[key] = created[position].id
+        results, dup_vals = [], []
+        for vals in prepared:
+            milestone_id = key_to_id[Milestone._key_of(vals)]
+            if milestone_id in new_ids:
+                new_ids.discard(milestone_id)  # the first report of a key creates it
+                results.append({"status": "created", "milestone_id": milestone_id})
+            else:
+                results.append({"status": "duplicate", "milestone_id": milestone_id})
+                dup_vals.append(Milestone._duplicate_values(milestone_id, vals))
+        if dup_vals:
+            self.env["logistics.shipment.milestone.duplicate"].create(dup_vals)
+        shipments._logistics_recompute_state()
+        return results
+
+    def _logistics_lock(self):
+        """Serialise concurrent milestone batches on the same shipments.
+
+        Odoo runs transactions in REPEATABLE READ: a transaction cannot see a
+        milestone that a concurrent one commits after its snapshot. Touching the
+        shipment rows makes the second transaction wait for the first and then
+        fail with a genuine serialization failure, which Odoo's request retry and
+        queue_job retry by running it again on a fresh snapshot, where the
+        milestone is visible and reported as a duplicate. Rows are locked in id
+        order so that batches over several shipments cannot deadlock.
+        """
+        if not self:
+            return
+        self.env.cr.execute(
+            """UPDATE logistics_shipment SET write_date = write_date
+                WHERE id IN (SELECT id FROM logistics_shipment WHERE id = ANY(%s)
+                             ORDER BY id FOR UPDATE)""",
+            [sorted(self.ids)],
+        )
+
+    def _logistics_recompute_state(self):
+        """Derive state, current milestone, dates and POD from the milestones."""
+        if not self:
+            return
+        Milestone = self.env["logistics.shipment.milestone"]
+        milestones = Milestone.search([("shipment_id", "in", self.ids)])
+        by_shipment = {}
+        for m in milestones:
+            by_shipment.setdefault(m.shipment_id.id, Milestone)
+            by_shipment[m.shipment_id.id] |= m
+        for shipment in self:
+            records = by_shipment.get(shipment.id, Milestone)
+            derivation = state_machine.derive(
+                state_machine.Milestone(
+                    key=m.id,
+                    code=m.code_id.code,
+                    kind=m.code_id.kind,
+                    rank=m.code_id.rank,
+                    occurred_at=m.occurred_at,
+                    voided=m.voided,
+                    state=m.code_id.shipment_state,
+                )
+                for m in records
+            )
+            for m in records:
+                effect = derivation.effects.get(m.id)
+                if m.effect != effect:
+                    m.effect = effect
+            live = records.filtered(lambda m: not m.voided)
+            current = Milestone.browse(derivation.current)
+            vals = {
+                "state": derivation.state,
+                "current_milestone_id": current.id,
+                "last_event_at": max(live.mapped("occurred_at"), default=False),
+                "date_picked_up": min(
+                    live.filtered(lambda m: m.code_id.code == "picked_up").mapped("occurred_at"),
+                    default=False,
+                ),
+                "date_delivered": current.occurred_at
+                if derivation.state == "delivered"
+                else False,
+            }
+            pod_sources = live.filtered(
+                lambda m: m.code_id.kind == state_machine.EVIDENCE
+                or (m.code_id.code == "delivered" and (m.pod_signed_by or m.pod_document_url))
+            ).sorted(lambda m: (m.occurred_at, m.id))
+            vals["pod_received"] = bool(pod_sources)
+            if pod_sources:
+                first = pod_sources[0]
+                vals["pod_date"] = shipment.pod_date or first.occurred_at
+                signer = next((m.pod_signed_by for m in pod_sources if m.pod_signed_by), False)
+                url = next((m.pod_document_url for m in pod_sources if m.pod_document_url), False)
+                if signer and not shipment.pod_signed_by:
+                    vals["pod_signed_by"] = signer
+                if url and not shipment.pod_document_url:
+                    vals["pod_document_url"] = url
+            changed = {k: v for k, v in vals.items() if _differs(shipment, k, v)}
+            if changed:
+                shipment.write(changed)
+
+    # ------------------------------------------------------------------ actions
+    def action_add_milestone(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "logistics_sync.logistics_milestone_add_wizard_action"
+        )
+        action["context"] = {"default_shipment_id": self.id}
+        return action
+
+    def action_correct_state(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "logistics_sync.logistics_shipment_correct_wizard_action"
+        )
+        action["context"] = {"default_shipment_id": self.id}
+        return action
+
+    def action_view_pickings(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("stock.action_picking_tree_all")
+        action["domain"] = [("id", "in", self.picking_ids.ids)]
+        action["context"] = {"create": False}
+        if len(self.picking_ids) == 1:
+            action["views"] = [(False, "form")]
+            action["res_id"] = self.picking_ids.id
+        return action
+
+    def action_view_milestones(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "logistics_sync.logistics_shipment_milestone_action"
+        )
+        action["domain"] = [("shipment_id", "=", self.id)]
+        action["context"] = {"default_shipment_id": self.id, "create": False}
+        return action
+
+    # ------------------------------------------------------------------ helpers
+    def _logistics_open(self):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            "logistics_sync.logistics_shipment_action"
+        )
+        action["domain"] = [("id", "in", self.ids)]
+        if len(self) == 1:
+            action["views"] = [(False, "form")]
+            action["res_id"] = self.id
+        return action
+
+    @api.model
+    def _prepare_from_picking(self, picking):
+        return {
+            "company_id": picking.company_id.id,
+            "partner_id": picking.partner_id.id,
+            "carrier_id": picking.carrier_id.id,
+            "tracking_number": picking.carrier_tracking_ref or False,
+            "sale_id": picking.sale_id.id,
+            "date_planned": picking.date_deadline or picking.sale_id.commitment_date or False,
+        }
+
+    @api.model
+    def _create_from_pickings(self, pickings):
+        """One shipment per picking, each with its ``created`` milestone."""
+        if not pickings:
+            return self.browse()
+        shipments = self.create([self._prepare_from_picking(p) for p in pickings])
+        for shipment, picking in zip(shipments, pickings, strict=True):
+            picking.logistics_shipment_id = shipment
+        now = fields.Datetime.now()
+        self._apply_milestones(
+            [
+                {"shipment_id": s.id, "code": "created", "occurred_at": now, "source": "odoo"}
+                for s in shipments
+            ]
+        )
+        return shipments

@@ -1,0 +1,167 @@
+import logging
+
+from odoo import _, api, fields, models
+from odoo.exceptions import UserError
+
+from ..lib import state_machine
+
+_logger = logging.getLogger(__name__)
+
+EFFECT_SELECTION = [
+    (state_machine.EFFECT_STATE, "Sets the state"),
+    (state_machine.EFFECT_HISTORY, "History"),
+    (state_machine.EFFECT_LATE, "Late: did not move the state back"),
+    (state_machine.EFFECT_AFTER_TERMINAL, "After a terminal state"),
+    (state_machine.EFFECT_EVIDENCE, "Proof of delivery"),
+    (state_machine.EFFECT_VOIDED, "Voided"),
+]
+# Changing these re-derives the shipment state.
+STATE_FIELDS = {"code_id", "occurred_at", "voided", "shipment_id"}
+
+
+class LogisticsShipmentMilestone(models.Model):
+    _name = "logistics.shipment.milestone"
+    _description = "Shipment Milestone"
+    _order = "occurred_at desc, id desc"
+    _rec_name = "code_id"
+
+    shipment_id = fields.Many2one(
+        "logistics.shipment", required=True, ondelete="cascade", index=True
+    )
+    company_id = fields.Many2one(related="shipment_id.company_id", store=True, index=True)
+    code_id = fields.Many2one(
+        "logistics.milestone.code", "Milestone", required=True, ondelete="restrict"
+    )
+    code = fields.Char(related="code_id.code", store=True, index=True)
+    kind = fields.Selection(related="code_id.kind")
+    occurred_at = fields.Datetime("Event Time", required=True, index=True)
+    received_at = fields.Datetime(
+        "Received", required=True, default=fields.Datetime.now, readonly=True
+    )
+    source = fields.Char(
+        required=True, default="manual", index=True, help="System that reported the milestone."
+    )
+    location = fields.Char()
+    reason_id = fields.Many2one(
+        "logistics.milestone.reason", domain="[('code_id', '=', code_id)]", ondelete="restrict"
+    )
+    detail = fields.Text()
+    external_code = fields.Char(help="The status code as the external system sent it.")
+    external_event_id = fields.Char("External Event ID", index="btree_not_null")
+    pod_signed_by = fields.Char("POD Signed By")
+    pod_document_url = fields.Char("POD Document URL")
+    effect = fields.Selection(EFFECT_SELECTION, readonly=True)
+    voided = fields.Boolean(readonly=True, copy=False)
+    void_reason = fields.Char(readonly=True, copy=False)
+    voided_by_id = fields.Many2one("res.users", readonly=True, copy=False)
+    duplicate_ids = fields.One2many(
+        "logistics.shipment.milestone.duplicate", "milestone_id", "Duplicate Reports"
+    )
+    duplicate_count = fields.Integer(compute="_compute_duplicate_count")
+
+    _sql_constraints = [
+        (
+            "shipment_code_time_uniq",
+            "unique(shipment_id, code_id, occurred_at)",
+            "This milestone is already recorded for this shipment at this time.",
+        ),
+    ]
+
+    @api.depends("duplicate_ids")
+    def _compute_duplicate_count(self):
+        for rec in self:
+            rec.duplicate_count = len(rec.duplicate_ids)
+
+    @api.depends("code_id", "occurred_at")
+    def _compute_display_name(self):
+        for rec in self:
+            when = fields.Datetime.to_string(rec.occurred_at) if rec.occurred_at else ""
+            rec.display_name = f"{rec.code_id.display_name or ''} {when}".strip()
+
+    # ------------------------------------------------------------------ CRUD
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        if not self.env.context.get("logistics_skip_recompute"):
+            records.shipment_id._logistics_recompute_state()
+        return records
+
+    def write(self, vals):
+        if "effect" in vals and len(vals) == 1:
+            return super().write(vals)
+        shipments = self.shipment_id
+        res = super().write(vals)
+        if STATE_FIELDS & set(vals):
+            (shipments | self.shipment_id)._logistics_recompute_state()
+        return res
+
+    def unlink(self):
+        shipments = self.shipment_id
+        res = super().unlink()
+        shipments.exists()._logistics_recompute_state()
+        return res
+
+    # ------------------------------------------------------------------ dedup
+    @api.model
+    def _key_of(self, vals):
+        return (vals["shipment_id"], vals["code_id"], vals["occurred_at"])
+
+    @api.model
+    def _existing_keys(self, shipment_ids):
+        """{(shipment_id, code_id, occurred_at): milestone id} for these shipments."""
+        if not shipment_ids:
+            return {}
+        self.env.flush_all()
+        self.env.cr.execute(
+            """SELECT shipment_id, code_id, occurred_at, id
+                 FROM logistics_shipment_milestone WHERE shipment_id = ANY(%s)""",
+            [list(shipment_ids)],
+        )
+        return {(s, c, o): i for s, c, o, i in self.env.cr.fetchall()}
+
+    @api.model
+    def _duplicate_values(self, milestone_id, vals):
+        return {
+            "milestone_id": milestone_id,
+            "source": vals.get("source") or "manual",
+            "received_at": vals.get("received_at") or fields.Datetime.now(),
+            "external_event_id": vals.get("external_event_id"),
+            "external_code": vals.get("external_code"),
+            "detail": vals.get("detail"),
+        }
+
+    # ------------------------------------------------------------------ corrections
+    def _void(self, reason):
+        """Explicit correction: void milestones, which re-derives the state."""
+        if not reason:
+            raise UserError(_("A correction needs a reason."))
+        if not self.env.user.has_group("logistics_sync.group_logistics_manager"):
+            raise UserError(_("Only Logistics Managers can correct a shipment's milestones."))
+        for shipment in self.shipment_id:
+            mine = self.filtered(lambda m, s=shipment: m.shipment_id == s)
+            shipment.message_post(
+                body=_(
+                    "Milestones voided by %(user)s: %(milestones)s. Reason: %(reason)s",
+                    user=self.env.user.name,
+                    milestones=", ".join(mine.mapped("display_name")),
+                    reason=reason,
+                )
+            )
+        self.write({"voided": True, "void_reason": reason, "voided_by_id": self.env.uid})
+
+
+class LogisticsShipmentMilestoneDuplicate(models.Model):
+    _name = "logistics.shipment.milestone.duplicate"
+    _description = "Duplicate Milestone Report"
+    _order = "received_at desc, id desc"
+
+    milestone_id = fields.Many2one(
+        "logistics.shipment.milestone", required=True, ondelete="cascade", index=True
+    )
+    shipment_id = fields.Many2one(related="milestone_id.shipment_id", store=True, index=True)
+    company_id = fields.Many2one(related="milestone_id.company_id", store=True, index=True)
+    source = fields.Char(required=True)
+    received_at = fields.Datetime(required=True, default=fields.Datetime.now)
+    external_event_id = fields.Char("External Event ID")
+    external_code = fields.Char()
+    detail = fields.Text()

@@ -1,0 +1,11 @@
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    logistics_auto_create_shipment = fields.Boolean(
+        "Create shipments on confirmed deliveries",
+        default=True,
+        help="Create a logistics shipment when an outgoing delivery is confirmed.",
+    )

@@ -1,0 +1,9 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    logistics_auto_create_shipment = fields.Boolean(
+        related="company_id.logistics_auto_create_shipment", readonly=False
+    )

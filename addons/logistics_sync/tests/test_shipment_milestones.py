@@ -1,0 +1,181 @@
+from datetime import datetime, timedelta, timezone
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import tagged
+
+from .common import LogisticsCase, at
+
+
+@tagged("post_install", "-at_install")
+class TestShipmentMilestones(LogisticsCase):
+    def test_state_follows_milestones_in_order(self):
+        shipment = self.new_shipment()
+        self.assertEqual(shipment.state, "draft")
+        self.apply(shipment, ("created", 0), ("picked_up", 1), ("in_transit", 2))
+        self.assertEqual(shipment.state, "in_transit")
+        self.assertEqual(shipment.current_milestone_id.code, "in_transit")
+        self.assertEqual(shipment.date_picked_up, at(1))
+        self.assertEqual(shipment.last_event_at, at(2))
+        self.apply(shipment, ("delivered", 5))
+        self.assertEqual(shipment.state, "delivered")
+        self.assertEqual(shipment.date_delivered, at(5))
+
+    def test_out_of_order_arrival_is_recorded_without_moving_back(self):
+        shipment = self.new_shipment()
+        self.apply(shipment, ("delivered", 5))
+        self.apply(shipment, ("in_transit", 3), ("in_transit", 6))
+        self.assertEqual(shipment.state, "delivered")
+        effects = {(m.code, m.occurred_at): m.effect for m in shipment.milestone_ids}
+        self.assertEqual(effects[("in_transit", at(3))], "history")
+        self.assertEqual(effects[("in_transit", at(6))], "after_terminal")
+        self.assertEqual(len(shipment.milestone_ids), 3, "late milestones stay visible")
+
+    def test_lower_rank_after_higher_does_not_downgrade(self):
+        shipment = self.new_shipment()
+        self.apply(shipment, ("out_for_delivery", 4))
+        self.apply(shipment, ("in_transit", 6))
+        self.assertEqual(shipment.state, "out_for_delivery")
+        late = shipment.milestone_ids.filtered(lambda m: m.code == "in_transit")
+        self.assertEqual(late.effect, "late")
+
+    def test_duplicates_in_one_batch_and_across_batches_and_sources(self):
+        shipment = self.new_shipment()
+        res = self.apply(shipment, ("picked_up", 1), ("picked_up", 1), source="tms")
+        self.assertEqual([r["status"] for r in res], ["created", "duplicate"])
+        self.assertEqual(res[0]["milestone_id"], res[1]["milestone_id"])
+        res2 = self.apply(shipment, ("picked_up", 1, {"external_event_id": "evt-9"}), source="wms")
+        self.assertEqual(res2[0]["status"], "duplicate")
+        milestone = shipment.milestone_ids
+        self.assertEqual(len(milestone), 1)
+        self.assertEqual(milestone.source, "tms", "the first report is kept")
+        self.assertEqual(sorted(milestone.duplicate_ids.mapped("source")), ["tms", "wms"])
+        self.assertEqual(
+            milestone.duplicate_ids.filtered(lambda d: d.source == "wms").external_event_id,
+            "evt-9",
+        )
+
+    def test_aware_and_iso_event_times_are_normalised_to_utc(self):
+        shipment = self.new_shipment()
+        cet = timezone(timedelta(hours=1))
+        res = shipment._apply_milestones([
+            {"shipment_id": shipment.id, "code": "picked_up",
+             "occurred_at": datetime(2026, 11, 20, 9, 0, 0, 123456, tzinfo=cet)},
+            {"shipment_id": shipment.id, "code": "picked_up", "occurred_at": "2026-11-20T08:00:00Z"},
+        ])
+        self.assertEqual([r["status"] for r in res], ["created", "duplicate"])
+        self.assertEqual(shipment.milestone_ids.occurred_at, datetime(2026, 11, 20, 8, 0, 0))
+
+    def test_unknown_code_and_missing_time_are_rejected(self):
+        shipment = self.new_shipment()
+        with self.assertRaises(ValidationError):
+            shipment._apply_milestones([{"shipment_id": shipment.id, "code": "teleported",
+                                         "occurred_at": at(1)}])
+        with self.assertRaises(ValidationError):
+            shipment._apply_milestones([{"shipment_id": shipment.id, "code": "delivered"}])
+        with self.assertRaises(ValidationError):
+            shipment._apply_milestones([{"shipment_id": shipment.id, "code": "delivered",
+                                         "occurred_at": "yesterday"}])
+        self.assertFalse(shipment.milestone_ids)
+
+    def test_side_states_and_reasons(self):
+        shipment = self.new_shipment()
+        self.apply(shipment, ("in_transit", 1), ("exception", 2, {"reason": "damaged"}))
+        self.assertEqual(shipment.state, "exception")
+        self.assertEqual(shipment.current_reason_id.code, "damaged")
+        self.assertTrue(shipment.needs_attention)
+        self.assertIn(shipment, self.Shipment.search([("needs_attention", "=", True)]))
+        self.apply(shipment, ("in_transit", 3))
+        self.assertEqual(shipment.state, "in_transit")
+        # An unknown reason is kept as detail rather than lost.
+        self.apply(shipment, ("exception", 4, {"reason": "alien_abduction"}))
+        latest = shipment.milestone_ids.filtered(lambda m: m.occurred_at == at(4))
+        self.assertFalse(latest.reason_id)
+        self.assertIn("alien_abduction", latest.detail)
+
+    def test_pod_evidence(self):
+        shipment = self.new_shipment()
+        self.apply(shipment, ("in_transit", 1),
+                   ("delivered", 3, {"pod_signed_by": "J. Doe", "pod_document_url": "https://x/pod.pdf"}))
+        self.assertTrue(shipment.pod_received)
+        self.assertEqual(shipment.pod_signed_by, "J. Doe")
+        self.assertEqual(shipment.pod_document_url, "https://x/pod.pdf")
+        self.assertEqual(shipment.pod_date, at(3))
+        other = self.new_shipment()
+        self.apply(other, ("in_transit", 1), ("pod_received", 2, {"pod_signed_by": "K"}))
+        self.assertEqual(other.state, "delivered")
+        self.assertTrue(other.pod_received)
+        plain = self.new_shipment()
+        self.apply(plain, ("delivered", 2))
+        self.assertFalse(plain.pod_received, "delivered without evidence is not a POD")
+
+    def test_correction_voids_terminal_and_rederives(self):
+        shipment = self.new_shipment()
+        self.apply(shipment, ("in_transit", 1), ("delivered", 2))
+        wrong = shipment.milestone_ids.filtered(lambda m: m.code == "delivered")
+        with self.assertRaises(UserError):
+            wrong.with_user(self.user)._void("wrong parcel")
+        with self.assertRaises(UserError):
+            wrong.with_user(self.manager)._void("")
+        wrong.with_user(self.manager)._void("scanned the wrong parcel")
+        self.assertEqual(shipment.state, "in_transit")
+        self.assertEqual(wrong.effect, "voided")
+        self.assertEqual(wrong.voided_by_id, self.manager)
+
+    def test_late_flag(self):
+        now = datetime.now()
+        late = self.new_shipment(date_planned=now - timedelta(days=1))
+        on_time = self.new_shipment(date_planned=now + timedelta(days=1))
+        eta_late = self.new_shipment(date_planned=now + timedelta(days=1),
+                                     date_estimated=now - timedelta(hours=1))
+        done = self.new_shipment(date_planned=now - timedelta(days=1))
+        self.apply(done, ("delivered", 0))
+        self.assertTrue(late.is_late)
+        self.assertFalse(on_time.is_late)
+        self.assertTrue(eta_late.is_late)
+        self.assertFalse(done.is_late)
+        found = self.Shipment.search([("is_late", "=", True), ("id", "in", (late | on_time | eta_late | done).ids)])
+        self.assertEqual(found, late | eta_late)
+        not_late = self.Shipment.search([("is_late", "=", False), ("id", "in", (late | on_time | eta_late | done).ids)])
+        self.assertEqual(not_late, on_time | done)
+
+    def test_canonical_vocabulary_is_protected(self):
+        delivered = self.env.ref("logistics_sync.milestone_code_delivered")
+        with self.assertRaises(UserError):
+            delivered.rank = 1
+        with self.assertRaises(UserError):
+            delivered.unlink()
+        delivered.name = "Delivered to consignee"  # documentation stays editable
+        # Admins can extend the vocabulary with reasons and new codes.
+        reason = self.env["logistics.milestone.reason"].create(
+            {"code_id": self.env.ref("logistics_sync.milestone_code_exception").id,
+             "code": "customs", "name": "Customs hold"})
+        shipment = self.new_shipment()
+        self.apply(shipment, ("exception", 1, {"reason": "customs"}))
+        self.assertEqual(shipment.current_reason_id, reason)
+
+    def test_sequence_reference(self):
+        shipment = self.new_shipment()
+        self.assertTrue(shipment.name.startswith("SHP/"))
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.permutations([("created", 0), ("picked_up", 1), ("exception", 2), ("in_transit", 3),
+                            ("out_for_delivery", 4), ("delivery_failed", 5), ("out_for_delivery", 6),
+                            ("delivered", 7), ("in_transit", 8), ("pod_received", 9)]),
+           st.integers(1, 4))
+    def test_property_any_arrival_order_same_final_state(self, events, batch):
+        """Applied through the ORM in any order and batching: same state and effects."""
+        reference = self.new_shipment()
+        self.apply(reference, *sorted(events, key=lambda e: e[1]))
+        shipment = self.new_shipment()
+        for i in range(0, len(events), batch):
+            self.apply(shipment, *events[i:i + batch])
+        self.assertEqual(shipment.state, reference.state)
+        self.assertEqual(shipment.state, "delivered")
+        self.assertTrue(shipment.pod_received)
+        self.assertEqual(
+            sorted((m.code, m.occurred_at, m.effect) for m in shipment.milestone_ids),
+            sorted((m.code, m.occurred_at, m.effect) for m in reference.milestone_ids),
+        )

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make test: set up everything needed, then run every addon's tests in a real Odoo
+# database (a copy of a cached template) and the end-to-end tests under tests/,
+# which drive a real server over HTTP. Extra arguments go to pytest.
+source "$(dirname "$0")/common.sh"
+ensure_system_packages
+ensure_venv
+ensure_pg
+CONF="$LOCAL_DIR/odoo-test.conf"
+ODOO_HTTP_PORT="${TEST_HTTP_PORT:-8169}" write_odoo_conf "$CONF" 0
+TEMPLATE="${TEST_TEMPLATE_DB:-logistics_test_template}"
+ensure_db "$TEMPLATE" "$CONF"
+RUN_DB="logistics_test_$$"
+cleanup() { dropdb --if-exists "$RUN_DB" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+createdb -T "$TEMPLATE" "$RUN_DB"
+export LOGISTICS_TEST_TEMPLATE="$TEMPLATE" LOGISTICS_TEST_CONF="$CONF" ODOO_SRC PGHOST PGPORT PGUSER
+cd "$REPO_ROOT"
+args=("$@"); [[ ${#args[@]} -eq 0 ]] && args=(addons tests)
+set +e
+"$PY" -m pytest -p no:cacheprovider --odoo-config="$CONF" --odoo-database="$RUN_DB" \
+  --odoo-http --odoo-log-level=warn "${args[@]}"
+rc=$?
+set -e
+# pytest exits 5 when it collected nothing: that is a failure here too.
+exit $rc
