@@ -76,7 +76,8 @@ ensure_venv() {
   "$PY" -m pip install -q --no-deps -e "$ODOO_SRC" --config-settings editable_mode=compat \
     >"$LOCAL_DIR/pip-odoo.log" 2>&1 || { tail -30 "$LOCAL_DIR/pip-odoo.log" >&2; die "installing Odoo failed"; }
   # Our runtime + test requirements, without the build constraint (setuptools>=70 in the venv).
-  "$PY" -m pip install -q -r "$REPO_ROOT/requirements.txt" -r "$REPO_ROOT/test-requirements.txt"
+  bash "$REPO_ROOT/scripts/install-python-requirements.sh" "$PY" "$REPO_ROOT/requirements.txt"
+  "$PY" -m pip install -q -r "$REPO_ROOT/test-requirements.txt"
   "$PY" -c "import odoo, importlib.util as u; assert u.find_spec('odoo.addons.queue_job')" || die "odoo/queue_job not importable from $VENV"
   echo "$want" > "$stamp"
 }

@@ -1,0 +1,45 @@
+"""The repository's own promises: two commands, CI = make test, valid compose file."""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_readme_starts_with_the_two_commands():
+    text = (REPO / "README.md").read_text()
+    first_block = re.search(r"```sh\n(.*?)```", text, re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in first_block.splitlines()
+                if line.strip() and not line.startswith("export")]
+    assert commands == ["make run", "make test"]
+
+
+def test_ci_runs_make_test():
+    assert re.search(r"^make test$", (REPO / ".ci" / "run").read_text(), re.M)
+    assert "make test" in (REPO / ".github" / "workflows" / "ci.yml").read_text()
+
+
+def _addons_of_common_sh():
+    return re.search(r'^ODOO_ADDONS="([^"]+)"', (REPO / "scripts" / "common.sh").read_text(),
+                     re.M).group(1)
+
+
+def test_every_addon_is_installed_by_make_run():
+    installed = set(_addons_of_common_sh().split(","))
+    addons = {p.parent.name for p in (REPO / "addons").glob("*/__manifest__.py")}
+    assert addons <= installed
+
+
+@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose not installed")
+def test_docker_compose_is_valid_and_installs_the_same_addons():
+    out = subprocess.run(["docker-compose", "-f", str(REPO / "docker-compose.yml"), "config"],
+                         check=True, capture_output=True, text=True).stdout
+    assert "odoo:18.0" in (REPO / "docker" / "Dockerfile").read_text()
+    assert "postgres:16" in out
+    for addons in re.findall(r"ODOO_ADDONS: (\S+)", out):
+        assert addons == _addons_of_common_sh()
+    assert "scripts/install-python-requirements.sh" in (REPO / "docker" / "Dockerfile").read_text()
