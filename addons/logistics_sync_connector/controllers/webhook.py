@@ -1,0 +1,79 @@
+"""POST /logistics/webhook/<backend code>: verify, store raw, enqueue, acknowledge.
+
+Thin on purpose: the order of the checks is the contract (see README, "Inbound"):
+backend lookup (404) -> paused (503) -> body cap (413) -> signature over the raw
+bytes (401 + audit row) -> dedup id / JSON well-formedness (400 + quarantined
+message) -> one INSERT … ON CONFLICT (200 duplicate / 202 accepted) + one job.
+Everything after the lookup runs as the backend's integration user.
+"""
+
+import logging
+
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from odoo import http
+from odoo.http import request
+
+from ..lib import adapters
+from ..lib.events import PayloadError
+from ..lib.signatures import SignatureError
+
+_logger = logging.getLogger(__name__)
+
+
+def _json(status, payload, headers=None):
+    return request.make_json_response(payload, status=status, headers=headers)
+
+
+class LogisticsWebhookController(http.Controller):
+    @http.route(
+        "/logistics/webhook/<string:code>",
+        type="http",
+        auth="none",
+        methods=["POST"],
+        csrf=False,
+        save_session=False,
+        readonly=False,
+    )
+    def logistics_webhook(self, code, **_kwargs):
+        Backend = request.env["logistics.backend"]
+        config = Backend._webhook_config(code)
+        if not config:
+            return _json(404, {"error": "unknown backend"})
+        if config["paused"]:
+            return _json(503, {"error": "backend paused"}, headers={"Retry-After": "60"})
+        max_body = Backend._webhook_max_body()
+        httprequest = request.httprequest
+        if (httprequest.content_length or 0) > max_body:
+            return _json(413, {"error": f"body larger than {max_body} bytes"})
+        httprequest.max_content_length = max_body
+        try:
+            body = httprequest.get_data(cache=False)
+        except RequestEntityTooLarge:
+            body = None
+        if body is None or len(body) > max_body:
+            return _json(413, {"error": f"body larger than {max_body} bytes"})
+
+        request.update_env(user=config["uid"], context={
+            "allowed_company_ids": [config["company_id"]], "tracking_disable": True})
+        env = request.env
+        headers = httprequest.headers
+        adapter = adapters.get(config["adapter"])
+        try:
+            signed_id = adapter.verify(headers, body, Backend._active_secrets(config))
+        except SignatureError as exc:
+            env["logistics.webhook.audit"]._record(config, code, httprequest.remote_addr,
+                                                   exc.reason, str(exc), headers)
+            return _json(401, {"error": "invalid signature", "reason": exc.reason})
+        Message = env["logistics.sync.message"]
+        try:
+            event_id = adapter.message_id(headers, body, signed_id)
+        except PayloadError as exc:
+            message_id = Message._quarantine(config, signed_id, body, dict(headers), str(exc))
+            return _json(400, {"error": "malformed payload", "detail": str(exc),
+                               "message_id": message_id})
+        message_id, is_new = Message._store_inbound(config, event_id, body, dict(headers))
+        if not is_new:
+            return _json(200, {"status": "duplicate", "message_id": message_id})
+        env["logistics.backend"].browse(config["backend_id"])._enqueue_inbox()
+        return _json(202, {"status": "accepted", "message_id": message_id})

@@ -1,0 +1,5 @@
+"""Plain-Python I/O of the connector (signatures, payload parsing, HTTP client).
+
+No ORM here: these modules are testable without a database and shared by every
+backend and adapter.
+"""

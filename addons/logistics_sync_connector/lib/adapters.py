@@ -1,0 +1,189 @@
+"""Adapters: how one kind of external system signs, shapes and receives payloads.
+
+Plain Python (no ORM): an adapter verifies a webhook, names its dedup id, parses
+it into canonical events and renders outbound payloads. To add one, subclass
+:class:`Adapter`, decorate it with :func:`register`, and give the backend's
+``adapter`` selection the new key (see the README, "Adding an adapter").
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from . import easypost, events, outbound, signatures
+
+_REGISTRY: dict[str, type[Adapter]] = {}
+
+
+def register(cls):
+    _REGISTRY[cls.key] = cls
+    return cls
+
+
+def get(key) -> Adapter:
+    try:
+        return _REGISTRY[key]()
+    except KeyError:
+        raise KeyError(f"no logistics adapter {key!r}") from None
+
+
+def selection():
+    return [(key, cls.label) for key, cls in _REGISTRY.items()]
+
+
+@dataclass(frozen=True)
+class OutboundSettings:
+    base_url: str
+    auth_type: str = "none"
+    api_key_header: str | None = None
+    username: str | None = None
+    secret: str | None = None
+    signing_secret: str | None = None
+    timeout: tuple = (5.0, 30.0)
+    allow_private: bool = False
+
+
+class Adapter:
+    key = "base"
+    label = "Base"
+    #: outbound flows this adapter can send
+    outbound_flows: tuple = ()
+
+    # -- inbound -----------------------------------------------------------
+    def new_secret(self) -> str:
+        raise NotImplementedError
+
+    def verify(self, headers, body: bytes, secrets, now=None) -> str | None:
+        """Raise signatures.SignatureError, or return the id the signature covers."""
+        raise NotImplementedError
+
+    def message_id(self, headers, body: bytes, signed_id: str | None) -> str:
+        """The provider's id of this delivery, for deduplication (PayloadError if none)."""
+        raise NotImplementedError
+
+    def parse(self, body: bytes) -> list[events.CanonicalEvent]:
+        raise NotImplementedError
+
+    def default_status_map(self) -> dict:
+        return {}
+
+    def default_flows(self, backend_type) -> list[dict]:
+        return [{"flow": "inbound_milestones"}]
+
+    # -- outbound ----------------------------------------------------------
+    def render(self, event_type: str, idempotency_key: str, data: dict) -> dict:
+        return {"type": event_type, "id": idempotency_key, "data": data}
+
+    def url(self, settings: OutboundSettings, event_type: str) -> str:
+        return settings.base_url
+
+    def headers(self, settings: OutboundSettings, idempotency_key: str, body: bytes) -> dict:
+        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
+        headers.update(
+            outbound.build_auth_headers(
+                settings.auth_type,
+                api_key_header=settings.api_key_header,
+                secret=settings.secret,
+                username=settings.username,
+                password=settings.secret,
+            )
+        )
+        if settings.signing_secret:
+            headers.update(
+                signatures.standard_headers(settings.signing_secret, idempotency_key, body)
+            )
+        return headers
+
+    def send(self, settings: OutboundSettings, event_type, idempotency_key, payload: dict,
+             session=None) -> outbound.SendResult:
+        body = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
+        return outbound.send(
+            "POST",
+            self.url(settings, event_type),
+            body,
+            self.headers(settings, idempotency_key, body),
+            timeout=settings.timeout,
+            allow_private=settings.allow_private,
+            session=session,
+        )
+
+    def test_connection(self, settings: OutboundSettings) -> outbound.SendResult:
+        return self.send(settings, "ping", "ping", {"type": "ping"})
+
+
+@register
+class GenericAdapter(Adapter):
+    """Canonical JSON events signed with the Standard Webhooks v1 scheme."""
+
+    key = "generic"
+    label = "Generic (canonical JSON, Standard Webhooks)"
+    outbound_flows = ("outbound_fulfillment", "outbound_shipment", "outbound_finance")
+
+    def new_secret(self):
+        import base64
+        import secrets as pysecrets
+
+        return "whsec_" + base64.b64encode(pysecrets.token_bytes(32)).decode()
+
+    def verify(self, headers, body, secrets, now=None):
+        return signatures.verify_standard(headers, body, secrets, now=now)
+
+    def message_id(self, headers, body, signed_id):
+        # Standard Webhooks: webhook-id is the idempotency key of the delivery.
+        events.parse_json(body)  # malformed bodies are rejected before storage
+        return signed_id
+
+    def parse(self, body):
+        return events.parse_generic(body)[1]
+
+    def default_status_map(self):
+        return {}
+
+    def default_flows(self, backend_type):
+        flows = [{"flow": "inbound_milestones"}]
+        if backend_type == "wms":
+            flows.append({"flow": "outbound_fulfillment"})
+        if backend_type == "tms":
+            flows.append({"flow": "outbound_shipment"})
+        if backend_type == "finance":
+            flows.append({"flow": "outbound_finance", "mode": "batch"})
+        return flows
+
+
+@register
+class EasyPostAdapter(Adapter):
+    """EasyPost tracker webhooks (tracker.created / tracker.updated Event objects)."""
+
+    key = "easypost"
+    label = "EasyPost tracker webhooks"
+
+    def new_secret(self):
+        import secrets as pysecrets
+
+        return pysecrets.token_urlsafe(32)
+
+    def verify(self, headers, body, secrets, now=None):
+        signatures.verify_easypost(headers, body, secrets)
+        return None
+
+    def message_id(self, headers, body, signed_id):
+        data = events.parse_json(body)
+        event_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(event_id, str) or not event_id:
+            raise events.PayloadError("EasyPost Event without an id")
+        return event_id
+
+    def parse(self, body):
+        return easypost.parse_easypost(body)[1]
+
+    def default_status_map(self):
+        mapping = dict(easypost.EASYPOST_STATUS_MAP)
+        mapping.update(getattr(easypost, "EASYPOST_DETAIL_MAP", {}))
+        return {k: v for k, v in mapping.items() if v and v[0]}
+
+    def send(self, *args, **kwargs):
+        raise NotImplementedError("EasyPost backends only receive tracking webhooks")
+
+    def test_connection(self, settings):
+        return outbound.SendResult("fail", None, None, "EasyPost backends are inbound only", "", 0.0)

@@ -1,0 +1,126 @@
+"""The canonical event (generic adapter): JSON Schema validation and parsing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "shipment_event.schema.json"
+MAX_EVENTS = 500
+
+
+class PayloadError(ValueError):
+    """A payload that cannot be processed as it is (stored as an invalid message)."""
+
+
+@dataclass(frozen=True)
+class CanonicalEvent:
+    event_id: str
+    code: str  # the status code as the external system sent it
+    occurred_at: datetime  # naive UTC
+    shipment_reference: str | None = None
+    shipment_external_id: str | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    location: str | None = None
+    reason: str | None = None
+    detail: str | None = None
+    pod_signed_by: str | None = None
+    pod_received_at: datetime | None = None
+    pod_document_url: str | None = None
+    raw: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def parse_json(body: bytes):
+    try:
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise PayloadError(f"body is not UTF-8: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:
+        raise PayloadError("body is nested too deeply") from exc
+
+
+def parse_datetime(value) -> datetime:
+    """RFC 3339 with a time zone -> naive UTC datetime."""
+    if not isinstance(value, str):
+        raise PayloadError(f"date/time expected, got {type(value).__name__}")
+    text = value.strip()
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise PayloadError(f"invalid date/time {value!r}") from exc
+    if parsed.tzinfo is None:
+        raise PayloadError(f"date/time without time zone {value!r}")
+    return parsed.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def load_schema() -> dict:
+    return json.loads(SCHEMA_PATH.read_text())
+
+
+@lru_cache(maxsize=1)
+def _event_validator():
+    """A validator for one event (the published schema's ``$defs/event``)."""
+    import jsonschema
+
+    schema = load_schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator({"$ref": "#/$defs/event", "$defs": schema["$defs"]})
+
+
+def validate(data) -> None:
+    if isinstance(data, dict) and isinstance(data.get("events"), list):
+        if len(data["events"]) > MAX_EVENTS:
+            raise PayloadError(f"at most {MAX_EVENTS} events per request")
+        items = [(f"$.events[{i}]", e) for i, e in enumerate(data["events"])]
+        if not items:
+            raise PayloadError("$.events: at least one event is required")
+    else:
+        items = [("$", data)]
+    from jsonschema.exceptions import best_match
+
+    validator = _event_validator()
+    for path, item in items:
+        error = best_match(validator.iter_errors(item))
+        if error is not None:
+            where = path + "".join(
+                f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+            raise PayloadError(f"{where}: {error.message}")
+
+
+def _event(data: dict) -> CanonicalEvent:
+    shipment = data["shipment"]
+    milestone = data["milestone"]
+    pod = data.get("pod") or {}
+    return CanonicalEvent(
+        event_id=data["id"],
+        code=milestone["code"],
+        occurred_at=parse_datetime(milestone["occurred_at"]),
+        shipment_reference=shipment.get("reference"),
+        shipment_external_id=shipment.get("external_id"),
+        carrier=shipment.get("carrier"),
+        tracking_number=shipment.get("tracking_number"),
+        location=milestone.get("location"),
+        reason=milestone.get("reason"),
+        detail=milestone.get("detail"),
+        pod_signed_by=pod.get("signed_by"),
+        pod_received_at=parse_datetime(pod["received_at"]) if pod.get("received_at") else None,
+        pod_document_url=pod.get("document_url"),
+        raw=data,
+    )
+
+
+def parse_generic(body: bytes) -> tuple[str | None, list[CanonicalEvent]]:
+    """Body -> (envelope id or None, events). Raises PayloadError."""
+    data = parse_json(body)
+    validate(data)
+    if isinstance(data, dict) and "events" in data and "milestone" not in data:
+        return data.get("id"), [_event(e) for e in data["events"]]
+    return data["id"], [_event(data)]

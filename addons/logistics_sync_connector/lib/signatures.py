@@ -1,0 +1,125 @@
+"""Webhook signature schemes: Standard Webhooks v1 and EasyPost's HMAC header.
+
+Everything compares in constant time and works on the raw request bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import time
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+DEFAULT_TOLERANCE = 300  # seconds, as the Standard Webhooks reference libraries
+
+
+class SignatureError(Exception):
+    """The request is not authentic. ``reason`` is short and machine-readable."""
+
+    def __init__(self, reason: str, message: str | None = None):
+        super().__init__(message or reason)
+        self.reason = reason
+
+
+def header(headers: Mapping, name: str) -> str | None:
+    """Case-insensitive header lookup on any mapping (werkzeug Headers, dict…)."""
+    value = headers.get(name)
+    if value is None:
+        lname = name.lower()
+        for key, val in headers.items():
+            if key.lower() == lname:
+                return val
+    return value
+
+
+# ---------------------------------------------------------------- Standard Webhooks
+def decode_secret(secret: str) -> bytes:
+    """``whsec_<base64>`` -> key bytes; any other string is used as UTF-8 bytes."""
+    if secret.startswith("whsec_"):
+        try:
+            return base64.b64decode(secret[len("whsec_"):], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise SignatureError("bad_secret", "webhook secret is not valid base64") from exc
+    return secret.encode()
+
+
+def sign_standard(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    digest = hmac.new(decode_secret(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def standard_headers(secret: str, msg_id: str, body: bytes, timestamp: int | None = None) -> dict:
+    timestamp = int(time.time()) if timestamp is None else int(timestamp)
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": sign_standard(secret, msg_id, timestamp, body),
+    }
+
+
+def verify_standard(headers: Mapping, body: bytes, secrets: Iterable[str], now: float | None = None,
+                    tolerance: int = DEFAULT_TOLERANCE) -> str:
+    """Verify a Standard Webhooks v1 delivery; returns its ``webhook-id``."""
+    msg_id = header(headers, "webhook-id")
+    timestamp = header(headers, "webhook-timestamp")
+    signature_header = header(headers, "webhook-signature")
+    if not msg_id or not timestamp or not signature_header:
+        raise SignatureError("missing_headers", "webhook-id, webhook-timestamp and "
+                             "webhook-signature headers are required")
+    try:
+        ts = int(timestamp)
+    except ValueError as exc:
+        raise SignatureError("bad_timestamp") from exc
+    now = time.time() if now is None else now
+    if ts < now - tolerance:
+        raise SignatureError("timestamp_too_old")
+    if ts > now + tolerance:
+        raise SignatureError("timestamp_too_new")
+    secrets = list(secrets)
+    if not secrets:
+        raise SignatureError("no_secret", "no active secret for this backend")
+    candidates = []
+    for part in signature_header.split(" "):
+        version, _sep, value = part.partition(",")
+        if version == "v1" and value:
+            candidates.append(value.encode())
+    for secret in secrets:
+        try:
+            expected = sign_standard(secret, msg_id, ts, body).split(",", 1)[1].encode()
+        except SignatureError:
+            continue
+        for candidate in candidates:
+            if hmac.compare_digest(expected, candidate):
+                return msg_id
+    raise SignatureError("no_valid_signature")
+
+
+# ---------------------------------------------------------------- EasyPost
+EASYPOST_HEADER = "X-Hmac-Signature"
+EASYPOST_PREFIX = "hmac-sha256-hex="
+
+
+def _easypost_key(secret: str) -> bytes:
+    return unicodedata.normalize("NFKD", secret).encode()
+
+
+def sign_easypost(secret: str, body: bytes) -> str:
+    return EASYPOST_PREFIX + hmac.new(_easypost_key(secret), body, hashlib.sha256).hexdigest()
+
+
+def verify_easypost(headers: Mapping, body: bytes, secrets: Iterable[str]) -> None:
+    value = header(headers, EASYPOST_HEADER)
+    if not value:
+        raise SignatureError("missing_headers", f"{EASYPOST_HEADER} header is required")
+    secrets = list(secrets)
+    if not secrets:
+        raise SignatureError("no_secret", "no active secret for this backend")
+    received = value.strip().encode()
+    for secret in secrets:
+        if hmac.compare_digest(sign_easypost(secret, body).encode(), received):
+            return
+    raise SignatureError("no_valid_signature")

@@ -1,0 +1,26 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    logistics_payload_retention_days = fields.Integer(
+        "Payload retention (days)", default=30,
+        config_parameter="logistics_sync_connector.payload_retention_days",
+        help="Raw payloads are blanked after this many days; deduplication records are "
+        "kept at least 30 days.",
+    )
+    logistics_webhook_max_body = fields.Integer(
+        "Webhook body size cap (bytes)", default=262144,
+        config_parameter="logistics_sync_connector.webhook_max_body",
+    )
+    logistics_backend_count = fields.Integer(compute="_compute_logistics_backend_count")
+
+    def _compute_logistics_backend_count(self):
+        count = self.env["logistics.backend"].search_count([])
+        for rec in self:
+            rec.logistics_backend_count = count
+
+    def set_values(self):
+        super().set_values()
+        self.env.registry.clear_cache()

@@ -1,0 +1,3 @@
+from . import test_webhook
+from . import test_outbound
+from . import test_security

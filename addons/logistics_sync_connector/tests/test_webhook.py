@@ -1,0 +1,202 @@
+import json
+import time
+import uuid
+
+from odoo.tests import tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..lib import signatures
+from .common import TMS_SECRET, WebhookCase, generic_event
+
+
+@tagged("post_install", "-at_install")
+class TestWebhookInbound(WebhookCase):
+    def test_valid_signature_is_stored_enqueued_and_processed_as_integration_user(self):
+        with trap_jobs() as trap:
+            response = self.post_signed(generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z"))
+            self.assertEqual(response.status_code, 202, response.text)
+            trap.assert_jobs_count(1, only=self.backend._process_inbox)
+        message = self.messages()
+        self.assertEqual(response.json(), {"status": "accepted", "message_id": message.id})
+        self.assertEqual(message.state, "pending")
+        self.assertEqual(message.create_uid, self.integration_user)
+        self.assertTrue(message.payload_hash)
+        self.assertIn("webhook-id", message.headers)
+        self.process()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(self.shipment.state, "picked_up")
+        milestone = self.shipment.milestone_ids
+        self.assertEqual(milestone.source, "test-tms")
+        self.assertEqual(milestone.create_uid, self.integration_user, "not the superuser")
+        self.assertNotEqual(milestone.create_uid.id, 1)
+        self.assertEqual(message.shipment_ids, self.shipment)
+
+    def test_bad_missing_and_old_signatures_are_rejected_and_audited(self):
+        body = json.dumps(generic_event("TEST-SHP-1", "delivered", "2026-11-20T08:00:00Z")).encode()
+        Audit = self.env["logistics.webhook.audit"]
+        cases = {
+            "no_valid_signature": signatures.standard_headers(
+                "whsec_" + "A" * 32, "msg_1", body, timestamp=int(time.time())),
+            "missing_headers": {"Content-Type": "application/json"},
+            "timestamp_too_old": signatures.standard_headers(
+                TMS_SECRET, "msg_2", body, timestamp=int(time.time()) - 301),
+            "timestamp_too_new": signatures.standard_headers(
+                TMS_SECRET, "msg_3", body, timestamp=int(time.time()) + 301),
+        }
+        for reason, headers in cases.items():
+            response = self.post_raw(self.url, body, headers)
+            self.assertEqual(response.status_code, 401, reason)
+            self.assertEqual(response.json()["reason"], reason)
+            audit = Audit.search([("backend_id", "=", self.backend.id)], order="id desc", limit=1)
+            self.assertEqual(audit.reason, reason)
+            self.assertEqual(audit.remote_addr, "127.0.0.1")
+        # A body altered after signing fails too.
+        headers = signatures.standard_headers(TMS_SECRET, "msg_4", body, timestamp=int(time.time()))
+        self.assertEqual(self.post_raw(self.url, body + b" ", headers).status_code, 401)
+        self.assertFalse(self.messages(), "nothing but audit rows is written")
+        self.assertEqual(Audit.search_count([("backend_id", "=", self.backend.id)]), 5)
+
+    def test_rotated_secrets(self):
+        event = generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z")
+        new_secret = self.backend._rotate_secret(grace_hours=1).secret
+        self.assertTrue(new_secret.startswith("whsec_"))
+        self.assertEqual(self.post_signed(event, secret=TMS_SECRET).status_code, 202,
+                         "the previous secret is valid during the grace period")
+        self.assertEqual(self.post_signed(dict(event, id="x2"), secret=new_secret).status_code, 202)
+        old = self.backend.secret_ids.filtered(lambda s: s.secret == TMS_SECRET)
+        old.expires_at = "2020-01-01 00:00:00"
+        self.assertEqual(self.post_signed(dict(event, id="x3"), secret=TMS_SECRET).status_code, 401)
+        self.assertEqual(self.post_signed(dict(event, id="x4"), secret=new_secret).status_code, 202)
+
+    def test_unknown_paused_and_oversize(self):
+        self.assertEqual(self.post_signed({}, url="/logistics/webhook/nope").status_code, 404)
+        self.env["ir.config_parameter"].set_param("logistics_sync_connector.webhook_max_body", 1000)
+        self.env.registry.clear_cache()
+        big = {"events": [generic_event("TEST-SHP-1", "in_transit", "2026-11-20T08:00:00Z",
+                                        location="x" * 1200)]}
+        self.assertEqual(self.post_signed(big).status_code, 413)
+        self.backend.action_pause()
+        response = self.post_signed(generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z"))
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.headers.get("Retry-After"), "60")
+        self.assertFalse(self.messages())
+
+    def test_malformed_json_is_quarantined_with_400(self):
+        response = self.post_signed(None, body=b'{"type": "shipment.milestone", broken')
+        self.assertEqual(response.status_code, 400)
+        message = self.messages()
+        self.assertEqual(message.state, "invalid")
+        self.assertEqual(response.json()["message_id"], message.id)
+        self.assertTrue(message.error)
+
+    def test_schema_invalid_payload_becomes_invalid_message(self):
+        response = self.post_signed({"type": "shipment.milestone", "id": "e1",
+                                     "shipment": {"reference": "TEST-SHP-1"},
+                                     "milestone": {"occurred_at": "2026-11-20T08:00:00Z"}})
+        self.assertEqual(response.status_code, 202)
+        self.process()
+        message = self.messages()
+        self.assertEqual(message.state, "invalid")
+        self.assertIn("code", message.error)
+
+    def test_replay_is_a_duplicate(self):
+        event = generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z")
+        first = self.post_signed(event, msg_id="msg_same")
+        second = self.post_signed(event, msg_id="msg_same")
+        self.assertEqual(first.status_code, 202)
+        self.assertEqual(second.status_code, 200)
+        self.assertEqual(second.json(), {"status": "duplicate", "message_id": first.json()["message_id"]})
+        self.assertEqual(len(self.messages()), 1)
+
+    def test_unknown_code_then_mapping_and_replay(self):
+        self.post_signed(generic_event("TEST-SHP-1", "ARRIVED_HUB", "2026-11-20T08:00:00Z"))
+        self.process()
+        message = self.messages()
+        self.assertEqual(message.state, "unmapped")
+        self.assertIn("ARRIVED_HUB", message.error)
+        self.assertFalse(self.shipment.milestone_ids)
+        self.env["logistics.backend.status.map"].create({
+            "backend_id": self.backend.id, "external_code": "ARRIVED_HUB",
+            "milestone_code_id": self.env.ref("logistics_sync.milestone_code_in_transit").id})
+        manager = self.env.ref("base.user_admin")
+        with trap_jobs() as trap:
+            message.with_user(manager).action_replay()
+            trap.assert_jobs_count(1)
+        self.process()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(self.shipment.state, "in_transit")
+        self.assertEqual(self.shipment.milestone_ids.external_code, "ARRIVED_HUB")
+
+    def test_unmatched_shipment_then_replay(self):
+        self.post_signed(generic_event("NOT-YET", "picked_up", "2026-11-20T08:00:00Z",
+                                       external_id="tms-77"))
+        self.process()
+        message = self.messages()
+        self.assertEqual(message.state, "unmatched")
+        self.assertIn("NOT-YET", message.error)
+        shipment = self.env["logistics.shipment"].create({"name": "NOT-YET"})
+        message.action_replay()
+        self.process()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(shipment.state, "picked_up")
+        binding = self.env["logistics.shipment.binding"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual((binding.external_id, binding.shipment_id), ("tms-77", shipment))
+        # From now on the external id alone is enough.
+        self.post_signed({"type": "shipment.milestone", "id": "e-ext",
+                          "shipment": {"external_id": "tms-77"},
+                          "milestone": {"code": "in_transit", "occurred_at": "2026-11-20T09:00:00Z"}})
+        self.process()
+        self.assertEqual(shipment.state, "in_transit")
+
+    def test_batch_with_out_of_order_and_partial_mapping(self):
+        events = [
+            generic_event("TEST-SHP-1", "delivered", "2026-11-20T15:00:00Z"),
+            generic_event("TEST-SHP-1", "in_transit", "2026-11-20T10:00:00Z"),
+            generic_event("TEST-SHP-1", "BOGUS", "2026-11-20T11:00:00Z"),
+            generic_event("TRACK-1", "picked_up", "2026-11-20T08:00:00Z"),
+        ]
+        events[3]["shipment"] = {"tracking_number": "TRACK-1"}
+        self.assertEqual(self.post_signed({"events": events}).status_code, 202)
+        self.process()
+        message = self.messages()
+        self.assertEqual(message.state, "unmapped")
+        self.assertEqual(self.shipment.state, "delivered")
+        self.assertEqual(len(self.shipment.milestone_ids), 3)
+        self.assertEqual(json.loads(message.applied_events), [0, 1, 3])
+        # Map and replay: only the missing event is applied, no duplicate reports.
+        self.env["logistics.backend.status.map"].create({
+            "backend_id": self.backend.id, "external_code": "BOGUS",
+            "milestone_code_id": self.env.ref("logistics_sync.milestone_code_in_transit").id})
+        message.action_replay()
+        self.process()
+        self.assertEqual(message.state, "done")
+        self.assertEqual(len(self.shipment.milestone_ids), 4)
+        self.assertFalse(self.shipment.milestone_ids.duplicate_ids)
+        self.assertEqual(self.shipment.state, "delivered")
+
+    def test_transient_failure_retries_then_dead(self):
+        self.backend.max_attempts = 2
+        self.post_signed(generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z"))
+        message = self.messages()
+        Shipment = type(self.env["logistics.shipment"])
+        original = Shipment._apply_milestones
+
+        def boom(self_, values_list):
+            raise RuntimeError("database of the carrier on fire")
+
+        Shipment._apply_milestones = boom
+        try:
+            self.process()
+            self.assertEqual(message.state, "pending")
+            self.assertEqual(message.attempts, 1)
+            self.assertTrue(message.next_attempt_at)
+            message.next_attempt_at = False
+            self.process()
+        finally:
+            Shipment._apply_milestones = original
+        self.assertEqual(message.state, "dead")
+        self.assertIn("on fire", message.error)
+        message.action_replay()
+        self.process()
+        self.assertEqual(message.state, "done")

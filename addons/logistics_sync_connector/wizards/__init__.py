@@ -1,0 +1,1 @@
+from . import logistics_secret_rotate

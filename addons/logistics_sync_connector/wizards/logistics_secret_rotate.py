@@ -1,0 +1,24 @@
+from odoo import fields, models
+
+
+class LogisticsSecretRotateWizard(models.TransientModel):
+    _name = "logistics.secret.rotate.wizard"
+    _description = "Rotate a Webhook Secret"
+
+    backend_id = fields.Many2one("logistics.backend", required=True)
+    grace_hours = fields.Integer(
+        "Keep previous secrets valid for (hours)", default=24,
+        help="Both secrets verify during this window, so the sender can switch without loss.",
+    )
+    new_secret = fields.Char(readonly=True)
+
+    def action_rotate(self):
+        self.ensure_one()
+        self.new_secret = self.backend_id._rotate_secret(self.grace_hours).secret
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "new",
+        }
