@@ -1,3 +1,5 @@
 from . import test_webhook
 from . import test_outbound
 from . import test_security
+from . import test_easypost
+from . import test_lib

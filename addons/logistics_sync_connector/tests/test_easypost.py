@@ -1,0 +1,79 @@
+import json
+from pathlib import Path
+
+from odoo.tests import tagged
+
+from ..lib import signatures
+from .common import WebhookCase
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SECRET = "easypost-test-secret"
+
+
+@tagged("post_install", "-at_install")
+class TestEasyPostWebhook(WebhookCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.easypost = cls.env["logistics.backend"].with_context(logistics_new_secret=False).create({
+            "name": "EasyPost", "code": "test-easypost", "backend_type": "carrier",
+            "adapter": "easypost", "integration_user_id": cls.integration_user.id})
+        cls.env["logistics.backend.secret"].create({"backend_id": cls.easypost.id, "secret": SECRET})
+        cls.ep_shipment = cls.env["logistics.shipment"].create(
+            {"name": "EP-SHP-1", "tracking_number": "EZ4000000004"})
+
+    def post_easypost(self, name, secret=SECRET):
+        body = (FIXTURES / name).read_bytes()
+        headers = {"Content-Type": "application/json",
+                   "X-Hmac-Signature": signatures.sign_easypost(secret, body)}
+        return self.post_raw("/logistics/webhook/test-easypost", body, headers)
+
+    def test_default_status_map_is_editable_data(self):
+        codes = dict((m.external_code, m.milestone_code_id.code) for m in self.easypost.status_map_ids)
+        self.assertEqual(codes["delivered"], "delivered")
+        self.assertEqual(codes["return_to_sender"], "returned")
+        self.assertEqual(codes["in_transit:received_at_origin_facility"], "picked_up")
+
+    def test_tracker_events_become_milestones_with_pod(self):
+        created = self.post_easypost("easypost_tracker_created.json")
+        self.assertEqual(created.status_code, 202, created.text)
+        updated = self.post_easypost("easypost_tracker_updated.json")
+        self.assertEqual(updated.status_code, 202)
+        self.process(self.easypost)
+        messages = self.messages(self.easypost)
+        self.assertEqual(messages.mapped("state"), ["done", "done"])
+        self.assertEqual(set(messages.mapped("event_id")),
+                         {"evt_1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6", "evt_8f3c1b7e2d9a4f6b9c0d1e2f3a4b5c6d"})
+        shipment = self.ep_shipment
+        self.assertEqual(shipment.state, "delivered")
+        self.assertTrue(shipment.pod_received)
+        self.assertEqual(shipment.pod_signed_by, "John Tester")
+        codes = sorted(shipment.milestone_ids.mapped("code"))
+        # pre_transit twice (two details at different times), picked up at the origin facility.
+        self.assertEqual(codes, ["created", "created", "delivered", "out_for_delivery", "picked_up"])
+        delivered = shipment.milestone_ids.filtered(lambda m: m.code == "delivered")
+        self.assertEqual(delivered.location, "CHARLESTON, SC, 29401")
+        self.assertEqual(delivered.external_code, "delivered")
+        # The shared first detail was reported by both events: one milestone, one duplicate report.
+        first = shipment.milestone_ids.filtered(lambda m: m.occurred_at.day == 18 and m.occurred_at.hour == 9)
+        self.assertEqual(len(first.duplicate_ids), 1)
+        # Matched by tracking code, then bound to the tracker id for next time.
+        binding = self.env["logistics.shipment.binding"].search([("backend_id", "=", self.easypost.id)])
+        self.assertEqual(binding.external_id, "trk_c8e0edb5bb284caa934a0d3db23a148z")
+
+    def test_replayed_event_is_duplicate_and_bad_hmac_is_401(self):
+        self.assertEqual(self.post_easypost("easypost_tracker_created.json").status_code, 202)
+        again = self.post_easypost("easypost_tracker_created.json")
+        self.assertEqual(again.status_code, 200)
+        self.assertEqual(again.json()["status"], "duplicate")
+        bad = self.post_easypost("easypost_tracker_updated.json", secret="wrong")
+        self.assertEqual(bad.status_code, 401)
+        audit = self.env["logistics.webhook.audit"].search([("backend_id", "=", self.easypost.id)])
+        self.assertEqual(audit.reason, "no_valid_signature")
+
+    def test_event_without_id_is_quarantined(self):
+        body = json.dumps({"object": "Event", "description": "tracker.updated"}).encode()
+        headers = {"X-Hmac-Signature": signatures.sign_easypost(SECRET, body)}
+        response = self.post_raw("/logistics/webhook/test-easypost", body, headers)
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(self.messages(self.easypost).state, "invalid")

@@ -1,0 +1,239 @@
+"""The plain-Python I/O modules: no database, no Odoo environment."""
+
+import json
+import socket
+import time
+from pathlib import Path
+
+import pytest
+import requests
+import responses
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ..lib import easypost, events, outbound, signatures
+
+SW_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+# ------------------------------------------------------------------ signatures
+def test_standard_webhooks_reference_vector():
+    headers = {"webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330",
+               "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="}
+    body = b'{"test": 2432232314}'
+    assert signatures.sign_standard(SW_SECRET, headers["webhook-id"], 1614265330, body) == (
+        headers["webhook-signature"])
+    assert signatures.verify_standard(headers, body, [SW_SECRET], now=1614265330) == (
+        "msg_p5jXN8AQM9LWM0D4loKWxJek")
+
+
+def test_standard_accepts_any_listed_signature_and_any_secret():
+    body = b"{}"
+    good = signatures.standard_headers(SW_SECRET, "m1", body, timestamp=1000)
+    other = signatures.standard_headers("whsec_" + "Zm9v" * 8, "m1", body, timestamp=1000)
+    headers = dict(good, **{"Webhook-Signature": f"v2,abc {other['webhook-signature']} "
+                                                 f"{good['webhook-signature']}"})
+    del headers["webhook-signature"]
+    assert signatures.verify_standard(headers, body, ["whsec_" + "YmFy" * 8, SW_SECRET], now=1000)
+
+
+@pytest.mark.parametrize("mutate, reason", [
+    (lambda h: h.pop("webhook-id"), "missing_headers"),
+    (lambda h: h.update({"webhook-timestamp": "soon"}), "bad_timestamp"),
+    (lambda h: h.update({"webhook-timestamp": "699"}), "timestamp_too_old"),
+    (lambda h: h.update({"webhook-timestamp": "1301"}), "timestamp_too_new"),
+    (lambda h: h.update({"webhook-signature": "v1,AAAA"}), "no_valid_signature"),
+])
+def test_standard_rejections(mutate, reason):
+    headers = signatures.standard_headers(SW_SECRET, "m1", b"{}", timestamp=1000)
+    mutate(headers)
+    with pytest.raises(signatures.SignatureError) as err:
+        signatures.verify_standard(headers, b"{}", [SW_SECRET], now=1000)
+    assert err.value.reason == reason
+
+
+def test_standard_without_secret_and_with_tampered_body():
+    headers = signatures.standard_headers(SW_SECRET, "m1", b"{}", timestamp=1000)
+    with pytest.raises(signatures.SignatureError) as err:
+        signatures.verify_standard(headers, b"{}", [], now=1000)
+    assert err.value.reason == "no_secret"
+    with pytest.raises(signatures.SignatureError):
+        signatures.verify_standard(headers, b"{ }", [SW_SECRET], now=1000)
+
+
+def test_easypost_signature():
+    body = (FIXTURES / "easypost_tracker_updated.json").read_bytes()
+    value = signatures.sign_easypost("s3cret", body)
+    assert value.startswith("hmac-sha256-hex=") and len(value) == 16 + 64
+    signatures.verify_easypost({"x-hmac-signature": value}, body, ["old", "s3cret"])
+    for headers, secrets in (({"X-Hmac-Signature": value}, ["other"]), ({}, ["s3cret"]),
+                             ({"X-Hmac-Signature": value + "0"}, ["s3cret"])):
+        with pytest.raises(signatures.SignatureError):
+            signatures.verify_easypost(headers, body, secrets)
+
+
+# ------------------------------------------------------------------ events
+def _event(**milestone):
+    return {"type": "shipment.milestone", "id": "e1", "shipment": {"reference": "S1"},
+            "milestone": dict({"code": "delivered", "occurred_at": "2026-11-20T14:03:00Z"}, **milestone),
+            "pod": {"signed_by": "Ann", "received_at": "2026-11-20T15:03:00+01:00",
+                    "document_url": "https://x/pod.pdf"}}
+
+
+def test_parse_single_and_batch():
+    envelope, parsed = events.parse_generic(json.dumps(_event(location="Dock")).encode())
+    assert envelope == "e1"
+    (event,) = parsed
+    assert (event.code, event.shipment_reference, event.location, event.pod_signed_by) == (
+        "delivered", "S1", "Dock", "Ann")
+    assert event.occurred_at.isoformat() == "2026-11-20T14:03:00"
+    assert event.pod_received_at.isoformat() == "2026-11-20T14:03:00"
+    _env, batch = events.parse_generic(json.dumps({"events": [_event()] * 3}).encode())
+    assert len(batch) == 3
+
+
+@pytest.mark.parametrize("body, fragment", [
+    (b"not json", "not JSON"),
+    (b"\xff\xfe", "not UTF-8"),
+    (json.dumps({"events": []}).encode(), "at least one"),
+    (json.dumps({"events": [_event()] * 501}).encode(), "at most 500"),
+    (json.dumps(dict(_event(), milestone={"occurred_at": "2026-11-20T14:03:00Z"})).encode(), "code"),
+    (json.dumps(_event(occurred_at="2026-11-20 14:03")).encode(), "occurred_at"),
+    (json.dumps(_event(occurred_at="2026-13-45T14:03:00Z")).encode(), "invalid date"),
+    (json.dumps(dict(_event(), shipment={})).encode(), "shipment"),
+    (json.dumps([1, 2]).encode(), "object"),
+])
+def test_parse_errors_are_clear(body, fragment):
+    with pytest.raises(events.PayloadError, match=fragment):
+        events.parse_generic(body)
+
+
+def test_published_schema_is_valid_json_schema():
+    import jsonschema
+
+    jsonschema.Draft202012Validator.check_schema(events.load_schema())
+
+
+# ------------------------------------------------------------------ easypost
+def test_easypost_fixture_parsing_and_stable_ids():
+    created_id, created = easypost.parse_easypost((FIXTURES / "easypost_tracker_created.json").read_bytes())
+    updated_id, updated = easypost.parse_easypost((FIXTURES / "easypost_tracker_updated.json").read_bytes())
+    assert created_id.startswith("evt_") and updated_id != created_id
+    assert [e.code for e in updated] == ["pre_transit", "pre_transit", "in_transit",
+                                          "out_for_delivery", "delivered"]
+    assert created[0].event_id == updated[0].event_id, "the same detail keeps its id"
+    delivered = updated[-1]
+    assert (delivered.pod_signed_by, delivered.tracking_number, delivered.shipment_external_id) == (
+        "John Tester", "EZ4000000004", "trk_c8e0edb5bb284caa934a0d3db23a148z")
+    assert updated[2].detail == "received_at_origin_facility"
+    assert all(e.pod_signed_by is None for e in updated[:-1])
+
+
+def test_easypost_other_events_and_malformed():
+    assert easypost.parse_easypost(b'{"object": "Event", "id": "evt_1", "description": "batch.updated"}') == ("evt_1", [])
+    for body in (b"[]", b'{"object": "Event"}', b'{"object": "Event", "id": "e", "description": "tracker.updated"}',
+                 b'{"object": "Event", "id": "e", "description": "tracker.updated", "result": {"object": "Tracker", "id": "t", "tracking_details": [{"status": "delivered", "datetime": "never"}]}}'):
+        with pytest.raises(events.PayloadError):
+            easypost.parse_easypost(body)
+
+
+# ------------------------------------------------------------------ outbound
+def _resolver(address):
+    return lambda host, port, proto=0: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/x", "http://[::1]/x", "http://10.0.0.1/",
+                                 "http://169.254.169.254/latest/meta-data", "http://[::ffff:127.0.0.1]/",
+                                 "http://0.0.0.0/", "ftp://93.184.216.34/", "not a url"])
+def test_ssrf_guard_refuses(url):
+    with pytest.raises(outbound.UnsafeURLError):
+        outbound.check_url(url)
+
+
+def test_ssrf_guard_resolves_names_and_can_be_allowed():
+    with pytest.raises(outbound.UnsafeURLError):
+        outbound.check_url("https://internal.example/", resolver=_resolver("192.168.1.5"))
+    outbound.check_url("https://api.example/", resolver=_resolver("93.184.216.34"))
+    outbound.check_url("http://127.0.0.1:9/", allow_private=True)
+
+
+def test_retry_after_and_backoff():
+    assert outbound.parse_retry_after("120") == 120
+    assert outbound.parse_retry_after(None) is None
+    http_date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 60))
+    assert 55 <= outbound.parse_retry_after(http_date) <= 61
+    assert outbound.parse_retry_after("garbage") is None
+    for attempt in range(1, 15):
+        delay = outbound.backoff_delay(attempt, base=10, cap=600)
+        ceiling = min(600, 10 * 2 ** (attempt - 1))
+        assert ceiling / 2 <= delay <= ceiling
+    assert outbound.backoff_delay(1, base=10, cap=600, retry_after=900) == 900
+
+
+def test_auth_headers():
+    assert outbound.build_auth_headers("bearer", secret="t") == {"Authorization": "Bearer t"}
+    assert outbound.build_auth_headers("api_key", "X-Key", secret="k") == {"X-Key": "k"}
+    assert outbound.build_auth_headers("basic", username="u", password="p") == {
+        "Authorization": "Basic dTpw"}
+    assert outbound.build_auth_headers("none", secret="t") == {}
+
+
+URL = "https://93.184.216.34/hook"
+
+
+@responses.activate
+@pytest.mark.parametrize("kwargs, outcome", [
+    ({"status": 200}, "ok"), ({"status": 204}, "ok"), ({"status": 400}, "fail"), ({"status": 404}, "fail"),
+    ({"status": 301, "headers": {"Location": "http://127.0.0.1/"}}, "fail"),
+    ({"status": 429, "headers": {"Retry-After": "7"}}, "retry"), ({"status": 500}, "retry"),
+    ({"status": 503}, "retry"), ({"body": requests.exceptions.ConnectionError("reset")}, "retry"),
+    ({"body": requests.exceptions.ReadTimeout("slow")}, "retry"),
+])
+def test_send_outcomes(kwargs, outcome):
+    responses.add(responses.POST, URL, **kwargs)
+    result = outbound.send("POST", URL, b"{}", {"Content-Type": "application/json"}, timeout=(1, 2))
+    assert result.outcome == outcome
+    if kwargs.get("status") == 429:
+        assert result.retry_after == 7
+    assert len(responses.calls) == 1, "no redirect is followed"
+
+
+# ------------------------------------------------------------------ fuzz
+@settings(max_examples=400, deadline=None)
+@given(st.binary(max_size=512))
+def test_fuzz_parsers_raise_only_payload_errors(body):
+    for parse in (events.parse_generic, easypost.parse_easypost):
+        try:
+            parse(body)
+        except events.PayloadError:
+            pass
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=400, deadline=None)
+@given(json_values, st.sampled_from(["events", "milestone", "shipment", "result", "tracking_details"]))
+def test_fuzz_structured_json(value, key):
+    for data in (value, {key: value}, {"object": "Event", "id": "e", "description": "tracker.updated",
+                                       "result": {"object": "Tracker", "id": "t", key: value}}):
+        body = json.dumps(data).encode()
+        for parse in (events.parse_generic, easypost.parse_easypost):
+            try:
+                parse(body)
+            except events.PayloadError:
+                pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature",
+                                        "X-Hmac-Signature"]), st.text(max_size=80)), st.binary(max_size=64))
+def test_fuzz_verifiers_raise_only_signature_errors(headers, body):
+    for verify in (lambda: signatures.verify_standard(headers, body, [SW_SECRET, "plain"]),
+                   lambda: signatures.verify_easypost(headers, body, ["plain"])):
+        with pytest.raises(signatures.SignatureError):
+            verify()
