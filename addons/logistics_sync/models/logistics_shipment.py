@@ -395,6 +395,12 @@ class LogisticsShipment(models.Model):
         return action
 
     # ------------------------------------------------------------------ helpers
+    @api.model
+    def _demo_confirm_sale_orders(self, order_ids):
+        """Demo data: confirm the demo orders that are still quotations."""
+        orders = self.env["sale.order"].browse(order_ids)
+        orders.filtered(lambda o: o.state in ("draft", "sent")).action_confirm()
+
     def _logistics_open(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "logistics_sync.logistics_shipment_action"

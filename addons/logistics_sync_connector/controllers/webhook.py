@@ -48,7 +48,9 @@ class LogisticsWebhookController(http.Controller):
             return _json(413, {"error": f"body larger than {max_body} bytes"})
         httprequest.max_content_length = max_body
         try:
-            body = httprequest.get_data(cache=False)
+            # cached: Odoo re-runs this handler on a serialization failure (a concurrent
+            # duplicate), and the retry must see the same body.
+            body = httprequest.get_data()
         except RequestEntityTooLarge:
             body = None
         if body is None or len(body) > max_body:
