@@ -101,8 +101,8 @@ class LogisticsBackend(models.Model):
         [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open")],
         compute="_compute_circuit_id",
     )
-    circuit_failures = fields.Integer(related="circuit_id.failures")
-    circuit_opened_at = fields.Datetime(related="circuit_id.opened_at")
+    circuit_failures = fields.Integer(compute="_compute_circuit_id")
+    circuit_opened_at = fields.Datetime(compute="_compute_circuit_id")
     # Inbound
     secret_ids = fields.One2many(
         "logistics.backend.secret", "backend_id", "Webhook Secrets",
@@ -155,6 +155,8 @@ class LogisticsBackend(models.Model):
         for rec in self:
             rec.circuit_id = by_backend.get(rec.id, False)
             rec.circuit_state = rec.circuit_id.state or "closed"
+            rec.circuit_failures = rec.circuit_id.failures
+            rec.circuit_opened_at = rec.circuit_id.opened_at
 
     def _circuit(self):
         """The backend's circuit record (operational state, writable by its jobs)."""
@@ -469,7 +471,7 @@ class LogisticsBackend(models.Model):
             if self._circuit_wait(now) > 0:
                 return False, False
             circuit.state = "half_open"
-            self.invalidate_recordset(["circuit_state"])
+            self.invalidate_recordset(["circuit_state", "circuit_failures", "circuit_opened_at"])
         return True, True
 
     def _circuit_wait(self, now):
@@ -489,7 +491,7 @@ class LogisticsBackend(models.Model):
                 if circuit.state != "closed":
                     _logger.info("backend %s: circuit closed", self.code)
                 circuit.write({"state": "closed", "failures": 0, "opened_at": False})
-                self.invalidate_recordset(["circuit_state"])
+                self.invalidate_recordset(["circuit_state", "circuit_failures", "circuit_opened_at"])
             return
         circuit = circuit or self._circuit()
         failures = circuit.failures + 1
@@ -499,7 +501,7 @@ class LogisticsBackend(models.Model):
                 _logger.warning("backend %s: circuit opened after %s failures", self.code, failures)
             vals.update(state="open", opened_at=now)
         circuit.write(vals)
-        self.invalidate_recordset(["circuit_id", "circuit_state"])
+        self.invalidate_recordset(["circuit_id", "circuit_state", "circuit_failures", "circuit_opened_at"])
 
     def _rate_limit_wait(self, now):
         """Seconds to wait before the next request under the per-minute limit."""

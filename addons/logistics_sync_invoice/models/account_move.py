@@ -1,0 +1,103 @@
+from collections import defaultdict
+
+from odoo import _, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import float_compare
+
+
+class ResUsers(models.Model):
+    _inherit = "res.users"
+
+    def _logistics_access_error(self):
+        return UserError(_("Only Logistics Managers can release invoices or override a hold."))
+
+
+class AccountMove(models.Model):
+    _inherit = "account.move"
+
+    logistics_shipment_ids = fields.Many2many(
+        "logistics.shipment", "logistics_shipment_invoice_rel", "move_id", "shipment_id",
+        "Shipments", readonly=True, copy=False)
+    logistics_pod_override = fields.Boolean("Posted without POD", readonly=True, copy=False)
+    logistics_pod_override_reason = fields.Char("Override Reason", readonly=True, copy=False)
+    logistics_pod_override_user_id = fields.Many2one("res.users", "Overridden By", readonly=True,
+                                                     copy=False)
+    logistics_pod_hold = fields.Boolean(
+        "Held until POD", compute="_compute_logistics_pod_hold",
+        help="Goods on this draft invoice are not proven delivered for an 'on POD' customer.")
+
+    def _compute_logistics_pod_hold(self):
+        for move in self:
+            move.logistics_pod_hold = move.state == "draft" and bool(move._logistics_unproven_lines())
+
+    def _logistics_unproven_lines(self):
+        """Invoice lines of 'on POD' orders whose quantities exceed what POD proves."""
+        self.ensure_one()
+        if self.move_type != "out_invoice":
+            return self.env["account.move.line"]
+        lines = self.invoice_line_ids.filtered(
+            lambda l: l.sale_line_ids and l.product_id.type == "consu"
+            and l.sale_line_ids[:1].order_id.logistics_invoice_policy == "on_pod"
+            and not l.sale_line_ids[:1].is_delivery)
+        if not lines:
+            return lines
+        proven = defaultdict(float)
+        for order in lines.sale_line_ids.order_id:
+            shipments = order.logistics_shipment_ids.filtered(
+                lambda s: s.pod_received and s.state not in ("cancelled", "returned"))
+            for shipment in shipments:
+                for line, qty in shipment._logistics_delivered_quantities().items():
+                    proven[line] += qty
+        unproven = self.env["account.move.line"]
+        for line in lines:
+            sale_line = line.sale_line_ids[:1]
+            posted = sum(
+                other.quantity * (1 if other.move_id.move_type == "out_invoice" else -1)
+                for other in sale_line.invoice_lines
+                if other.move_id.state == "posted" and other.move_id != self)
+            if float_compare(posted + line.quantity, proven[sale_line],
+                             precision_rounding=line.product_uom_id.rounding or 0.01) > 0:
+                unproven |= line
+        return unproven
+
+    def _post(self, soft=True):
+        if not self.env.context.get("logistics_release"):
+            for move in self.filtered(
+                    lambda m: m.move_type == "out_invoice" and not m.logistics_pod_override):
+                unproven = move._logistics_unproven_lines()
+                if unproven:
+                    raise UserError(_(
+                        "Invoice %(invoice)s is held until proof of delivery: %(products)s not "
+                        "proven delivered. Record the POD (the invoice is then released), or ask "
+                        "a Logistics Manager to override with a reason.",
+                        invoice=move.name or move.partner_id.name,
+                        products=", ".join(unproven.mapped("product_id.display_name"))))
+        return super()._post(soft=soft)
+
+    def action_logistics_override_hold(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "logistics.invoice.override.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_invoice_id": self.id},
+        }
+
+    def _logistics_override_and_post(self, reason):
+        if not self.env.user.has_group("logistics_sync.group_logistics_manager"):
+            raise self.env["res.users"]._logistics_access_error()
+        if not reason:
+            raise UserError(_("An override needs a reason."))
+        for move in self:
+            move.write({"logistics_pod_override": True, "logistics_pod_override_reason": reason,
+                        "logistics_pod_override_user_id": self.env.uid})
+            body = _("Posted without proof of delivery by %(user)s. Reason: %(reason)s",
+                     user=self.env.user.name, reason=reason)
+            move.message_post(body=body)
+            shipments = move.invoice_line_ids.sale_line_ids.order_id.logistics_shipment_ids
+            for shipment in shipments:
+                shipment.message_post(body=_("Invoice %(invoice)s: %(body)s",
+                                             invoice=move.name, body=body))
+            move.logistics_shipment_ids = [(4, s.id) for s in shipments]
+        self.action_post()

@@ -1,0 +1,1 @@
+from . import logistics_invoice_override
