@@ -1,0 +1,20 @@
+{
+    "name": "Logistics Sync Reconciliation",
+    "summary": "Delivered-not-invoiced, invoiced-without-POD, stale shipments, sync issues "
+    "and quantity mismatches, with the fixing action at hand",
+    "version": "18.0.1.0.0",
+    "category": "Inventory/Delivery",
+    "website": "https://github.com/logistics-sync/odoo-logistics-sync",
+    "author": "Logistics Sync contributors",
+    "license": "LGPL-3",
+    "installable": True,
+    "depends": ["logistics_sync_invoice", "logistics_sync_connector"],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/logistics_reconcile_rules.xml",
+        "data/ir_cron_data.xml",
+        "views/logistics_reconcile_views.xml",
+        "views/delivery_carrier_views.xml",
+        "views/logistics_reconcile_menus.xml",
+    ],
+}

@@ -1,0 +1,3 @@
+from . import delivery_carrier
+from . import reconcile_reports
+from . import reconcile_dashboard
