@@ -55,7 +55,12 @@ def start_server(db_suffix="e2e", extra_args=()):
         pytest.skip("end-to-end tests run through `make test` (needs the template database)")
     db = f"logistics_{db_suffix}_{os.getpid()}"
     subprocess.run(["dropdb", "--if-exists", db], check=True)
-    subprocess.run(["createdb", "-T", template, db], check=True)
+    for attempt in range(5):  # the template must be free of other sessions
+        if subprocess.run(["createdb", "-T", template, db]).returncode == 0:
+            break
+        time.sleep(2)
+    else:
+        raise RuntimeError(f"could not copy {template} to {db}")
     port = _free_port()
     log = REPO / ".local" / f"{db}.log"
     cmd = [sys.executable, os.path.join(os.environ["ODOO_SRC"], "odoo-bin"), "-c", conf,
