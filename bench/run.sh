@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Run one benchmark against a fresh copy of the test template database:
+#   bash bench/run.sh reconcile [args]     (reconciliation views, 100k shipments)
+#   bash bench/run.sh ingest [args]        (webhook ingestion vs Odoo's automation webhook)
+# Each prints a table and writes bench/results/<name>.json.
+source "$(dirname "$0")/../scripts/common.sh"
+name="${1:?usage: bench/run.sh <reconcile|ingest> [args]}"; shift
+ensure_system_packages
+ensure_venv
+ensure_pg
+CONF="$LOCAL_DIR/odoo-test.conf"
+ODOO_HTTP_PORT="${TEST_HTTP_PORT:-8169}" write_odoo_conf "$CONF" 0
+TEMPLATE="${TEST_TEMPLATE_DB:-logistics_test_template}"
+ensure_db "$TEMPLATE" "$CONF"
+DB="logistics_bench_${name}"
+dropdb --if-exists "$DB"
+createdb -T "$TEMPLATE" "$DB"
+trap '[[ "${KEEP_DB:-0}" == 1 ]] || dropdb --if-exists "$DB"' EXIT
+export PGHOST PGPORT PGUSER ODOO_SRC
+"$PY" "$REPO_ROOT/bench/bench_${name}.py" --db "$DB" --conf "$CONF" "$@"
