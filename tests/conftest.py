@@ -55,7 +55,7 @@ def start_server(db_suffix="e2e", extra_args=()):
         pytest.skip("end-to-end tests run through `make test` (needs the template database)")
     db = f"logistics_{db_suffix}_{os.getpid()}"
     subprocess.run(["dropdb", "--if-exists", db], check=True)
-    for attempt in range(5):  # the template must be free of other sessions
+    for _attempt in range(5):  # the template must be free of other sessions
         if subprocess.run(["createdb", "-T", template, db]).returncode == 0:
             break
         time.sleep(2)

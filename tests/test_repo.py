@@ -43,3 +43,12 @@ def test_docker_compose_is_valid_and_installs_the_same_addons():
     for addons in re.findall(r"ODOO_ADDONS: (\S+)", out):
         assert addons == _addons_of_common_sh()
     assert "scripts/install-python-requirements.sh" in (REPO / "docker" / "Dockerfile").read_text()
+
+
+def test_ruff_is_clean():
+    ruff = Path(__import__("sys").executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff is installed by test-requirements.txt")
+    result = subprocess.run([str(ruff), "check", "addons", "tests", "bench", "scripts"],
+                            cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -322,10 +322,13 @@ class LogisticsShipment(models.Model):
                 )
                 for m in records
             )
+            changed = {}
             for m in records:
                 effect = derivation.effects.get(m.id)
                 if m.effect != effect:
-                    m.effect = effect
+                    changed.setdefault(effect, []).append(m.id)
+            for effect, ids in changed.items():  # one UPDATE per effect value
+                Milestone.browse(ids).write({"effect": effect})
             live = records.filtered(lambda m: not m.voided)
             current = Milestone.browse(derivation.current)
             vals = {

@@ -1,2 +1,1 @@
-from . import logistics_milestone_add
-from . import logistics_shipment_correct
+from . import logistics_milestone_add, logistics_shipment_correct

@@ -1,6 +1,7 @@
 
 from odoo import api, fields, models
 
+
 class LogisticsMilestoneAddWizard(models.TransientModel):
     _name = "logistics.milestone.add.wizard"
     _description = "Add a Milestone"

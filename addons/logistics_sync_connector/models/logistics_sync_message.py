@@ -5,10 +5,9 @@ import uuid
 from datetime import timedelta
 
 from odoo import _, api, fields, models
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-
-from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib import events as lib_events
 from ..lib import outbound as lib_outbound

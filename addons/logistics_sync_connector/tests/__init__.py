@@ -1,6 +1,1 @@
-from . import test_webhook
-from . import test_outbound
-from . import test_security
-from . import test_easypost
-from . import test_lib
-from . import test_ui
+from . import test_easypost, test_lib, test_outbound, test_security, test_ui, test_webhook

@@ -29,7 +29,7 @@ class TestEasyPostWebhook(WebhookCase):
         return self.post_raw("/logistics/webhook/test-easypost", body, headers)
 
     def test_default_status_map_is_editable_data(self):
-        codes = dict((m.external_code, m.milestone_code_id.code) for m in self.easypost.status_map_ids)
+        codes = {m.external_code: m.milestone_code_id.code for m in self.easypost.status_map_ids}
         self.assertEqual(codes["delivered"], "delivered")
         self.assertEqual(codes["return_to_sender"], "returned")
         self.assertEqual(codes["in_transit:received_at_origin_facility"], "picked_up")

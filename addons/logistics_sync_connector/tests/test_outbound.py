@@ -5,10 +5,9 @@ import requests
 import responses
 
 from odoo import Command, fields
-from odoo.tests import tagged
-
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.tests import tagged
 
 from ..lib import signatures
 from .common import TMS_SECRET, ConnectorCase, OutboundHttpMixin

@@ -1,10 +1,8 @@
 import json
 import time
-import uuid
-
-from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.tests import tagged
 
 from ..lib import signatures
 from .common import TMS_SECRET, WebhookCase, generic_event

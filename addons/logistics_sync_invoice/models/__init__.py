@@ -1,7 +1,9 @@
-from . import res_company
-from . import res_config_settings
-from . import res_partner
-from . import sale_order
-from . import logistics_invoice_release
-from . import logistics_shipment
-from . import account_move
+from . import (
+    account_move,
+    logistics_invoice_release,
+    logistics_shipment,
+    res_company,
+    res_config_settings,
+    res_partner,
+    sale_order,
+)

@@ -1,2 +1,1 @@
-from . import test_invoice_release
-from . import test_release_concurrency
+from . import test_invoice_release, test_release_concurrency

@@ -1,10 +1,9 @@
 from datetime import datetime
 
 from odoo import Command
+from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import new_test_user
 from odoo.tests.common import TransactionCase
-
-from odoo.addons.queue_job.tests.common import trap_jobs
 
 
 class InvoiceReleaseCase(TransactionCase):

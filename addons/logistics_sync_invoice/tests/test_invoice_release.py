@@ -1,7 +1,6 @@
+from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import UserError
 from odoo.tests import tagged
-
-from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import InvoiceReleaseCase
 

@@ -1,3 +1,1 @@
-from . import delivery_carrier
-from . import reconcile_reports
-from . import reconcile_dashboard
+from . import delivery_carrier, reconcile_dashboard, reconcile_reports

@@ -4,7 +4,7 @@ Each view reads only indexed columns of large tables and filters on them first, 
 that it stays fast on hundreds of thousands of shipments (see bench/).
 """
 
-from odoo import _, api, fields, models, tools
+from odoo import _, fields, models, tools
 from odoo.exceptions import UserError
 
 TERMINAL = "('delivered', 'returned', 'cancelled')"
@@ -74,7 +74,7 @@ class LogisticsReconcileUninvoiced(models.Model):
     amount_at_stake = fields.Monetary(readonly=True, currency_field="currency_id")
 
     def _view_query(self):
-        return f"""
+        return """
             SELECT s.id, s.id AS shipment_id, s.company_id, s.partner_id, s.carrier_id,
                    s.sale_id, s.pod_received,
                    cm.source,

@@ -1,11 +1,10 @@
 from datetime import datetime, timedelta
 
 from odoo import fields
-from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
-
 from odoo.addons.logistics_sync_invoice.tests.common import InvoiceReleaseCase
 from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 
 
 @tagged("post_install", "-at_install")
