@@ -14,7 +14,7 @@ TEMPLATE="${TEST_TEMPLATE_DB:-logistics_test_template}"
 ensure_db "$TEMPLATE" "$CONF"
 DB="logistics_bench_${name}"
 dropdb --if-exists "$DB"
-createdb -T "$TEMPLATE" "$DB"
+copy_db "$TEMPLATE" "$DB"
 trap '[[ "${KEEP_DB:-0}" == 1 ]] || dropdb --if-exists "$DB"' EXIT
 export PGHOST PGPORT PGUSER ODOO_SRC
 "$PY" "$REPO_ROOT/bench/bench_${name}.py" --db "$DB" --conf "$CONF" "$@"

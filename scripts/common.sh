@@ -137,6 +137,20 @@ stop_local_pg() {
   "${as[@]}" "$(pg_bin)/pg_ctl" -D "$PG_LOCAL_DATA" -m fast stop >/dev/null 2>&1 || true
 }
 
+# Copy a template database; sessions left on the template (e.g. an Odoo process that
+# just exited) are ended first, since createdb -T needs it to itself.
+copy_db() {  # copy_db <template> <new>
+  local attempt
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    psql -d postgres -qAtc "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                             WHERE datname = '$1' AND pid <> pg_backend_pid()" >/dev/null
+    createdb -T "$1" "$2" 2>"$LOCAL_DIR/createdb.err" && return 0
+    sleep 1
+  done
+  cat "$LOCAL_DIR/createdb.err" >&2
+  die "could not copy database $1 to $2"
+}
+
 db_exists() { [[ "$(psql -d postgres -Atc "select 1 from pg_database where datname='$1'")" == 1 ]]; }
 
 # --- Odoo configuration -------------------------------------------------------

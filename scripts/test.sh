@@ -13,12 +13,7 @@ ensure_db "$TEMPLATE" "$CONF"
 RUN_DB="logistics_test_$$"
 cleanup() { dropdb --if-exists "$RUN_DB" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
-# createdb -T needs the template free of other sessions: retry briefly if one lingers.
-for attempt in 1 2 3 4 5; do
-  createdb -T "$TEMPLATE" "$RUN_DB" 2>"$LOCAL_DIR/createdb.err" && break
-  [[ $attempt == 5 ]] && { cat "$LOCAL_DIR/createdb.err" >&2; die "could not copy $TEMPLATE"; }
-  sleep 2
-done
+copy_db "$TEMPLATE" "$RUN_DB"
 export LOGISTICS_TEST_TEMPLATE="$TEMPLATE" LOGISTICS_TEST_CONF="$CONF" ODOO_SRC PGHOST PGPORT PGUSER
 cd "$REPO_ROOT"
 args=("$@"); [[ ${#args[@]} -eq 0 ]] && args=(addons tests)

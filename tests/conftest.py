@@ -55,10 +55,14 @@ def start_server(db_suffix="e2e", extra_args=()):
         pytest.skip("end-to-end tests run through `make test` (needs the template database)")
     db = f"logistics_{db_suffix}_{os.getpid()}"
     subprocess.run(["dropdb", "--if-exists", db], check=True)
-    for _attempt in range(5):  # the template must be free of other sessions
+    for _attempt in range(10):  # the template must be free of other sessions
+        subprocess.run(["psql", "-d", "postgres", "-qAtc",
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        f"WHERE datname = '{template}' AND pid <> pg_backend_pid()"],
+                       check=False, capture_output=True)
         if subprocess.run(["createdb", "-T", template, db]).returncode == 0:
             break
-        time.sleep(2)
+        time.sleep(1)
     else:
         raise RuntimeError(f"could not copy {template} to {db}")
     port = _free_port()
