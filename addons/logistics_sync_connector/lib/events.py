@@ -65,14 +65,28 @@ def load_schema() -> dict:
     return json.loads(SCHEMA_PATH.read_text())
 
 
+def _inline_refs(node, defs):
+    """Replace local ``{"$ref": "#/$defs/x"}`` by their definitions (the published
+    schema has no recursion): resolving references at validation time was a third
+    of the processing time of a batch (bench: cProfile of the inbox job)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
+            return _inline_refs(defs[ref[len("#/$defs/"):]], defs)
+        return {k: _inline_refs(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline_refs(v, defs) for v in node]
+    return node
+
+
 @lru_cache(maxsize=1)
 def _event_validator():
-    """A validator for one event (the published schema's ``$defs/event``)."""
+    """A validator for one event (the published schema's ``$defs/event``, inlined)."""
     import jsonschema
 
     schema = load_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator({"$ref": "#/$defs/event", "$defs": schema["$defs"]})
+    return jsonschema.Draft202012Validator(_inline_refs(schema["$defs"]["event"], schema["$defs"]))
 
 
 def validate(data) -> None:
@@ -88,6 +102,8 @@ def validate(data) -> None:
 
     validator = _event_validator()
     for path, item in items:
+        if validator.is_valid(item):
+            continue
         error = best_match(validator.iter_errors(item))
         if error is not None:
             where = path + "".join(
