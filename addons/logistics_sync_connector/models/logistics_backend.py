@@ -443,11 +443,10 @@ class LogisticsBackend(models.Model):
         if self.paused:
             return _("Backend paused: messages stay queued.")
         Message = self.env["logistics.sync.message"]
-        limit = limit or int(
-            self.env["ir.config_parameter"].sudo().get_param(
-                "logistics_sync_connector.inbox_batch", 2000)
-        )
-        messages = Message._claim_inbound(self, limit)
+        params = self.env["ir.config_parameter"].sudo()
+        limit = limit or int(params.get_param("logistics_sync_connector.inbox_batch", 2000))
+        max_bytes = int(params.get_param("logistics_sync_connector.inbox_batch_bytes", 2 << 20))
+        messages = Message._claim_inbound(self, limit, max_bytes)
         if not messages:
             return _("Nothing to process.")
         summary = messages._process_inbound()

@@ -157,16 +157,25 @@ class LogisticsSyncMessage(models.Model):
         return message_id
 
     @api.model
-    def _claim_inbound(self, backend, limit):
+    def _claim_inbound(self, backend, limit, max_bytes=None):
+        """Lock the oldest due messages of a backend: at most ``limit`` messages and,
+        past the first one, ``max_bytes`` of payload, so that a job stays short
+        whether messages carry one event or 500."""
         self.flush_model()
         self.env.cr.execute(
-            """SELECT id FROM logistics_sync_message
+            """SELECT id, coalesce(octet_length(payload), 0) FROM logistics_sync_message
                 WHERE backend_id = %s AND direction = 'in' AND state = 'pending'
                   AND (next_attempt_at IS NULL OR next_attempt_at <= now() at time zone 'utc')
                 ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
             [backend.id, limit],
         )
-        return self.browse([r[0] for r in self.env.cr.fetchall()])
+        ids, total = [], 0
+        for message_id, size in self.env.cr.fetchall():
+            if ids and max_bytes and total + size > max_bytes:
+                break
+            ids.append(message_id)
+            total += size
+        return self.browse(ids)
 
     @api.model
     def _has_due_inbound(self, backend):

@@ -198,3 +198,22 @@ class TestWebhookInbound(WebhookCase):
         message.action_replay()
         self.process()
         self.assertEqual(message.state, "done")
+
+    def test_a_job_takes_a_bounded_share_of_the_inbox_and_chains_the_rest(self):
+        """Claims stop at the byte budget (after at least one message); the job that
+        leaves messages behind enqueues the next one."""
+        for hour in range(3):
+            self.post_signed(generic_event("TEST-SHP-1", "in_transit", f"2026-11-20T0{hour}:00:00Z"))
+        self.env["ir.config_parameter"].sudo().set_param(
+            "logistics_sync_connector.inbox_batch_bytes", 1)
+        with trap_jobs() as trap:
+            self.process()
+            trap.assert_jobs_count(1, only=self.backend._process_inbox)
+        self.assertEqual(self.messages().mapped("state"), ["done", "pending", "pending"])
+        self.env["ir.config_parameter"].sudo().set_param(
+            "logistics_sync_connector.inbox_batch_bytes", 10 << 20)
+        with trap_jobs() as trap:
+            self.process()
+            trap.assert_jobs_count(0)
+        self.assertEqual(self.messages().mapped("state"), ["done"] * 3)
+        self.assertEqual(len(self.shipment.milestone_ids), 3)
