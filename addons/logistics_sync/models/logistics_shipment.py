@@ -327,15 +327,19 @@ class LogisticsShipment(models.Model):
         by_shipment = {}
         for row in self.env.cr.fetchall():
             by_shipment.setdefault(row[1], []).append(row)
-        codes = {c.id: c for c in self.env["logistics.milestone.code"]._code_map().values()}
+        codes = {  # code id -> (code, kind, rank, shipment state), read once
+            c.id: (c.code, c.kind, c.rank, c.shipment_state)
+            for c in self.env["logistics.milestone.code"]._code_map().values()
+        }
+        code_of = {c_id: c[0] for c_id, c in codes.items()}
+        kind_of = {c_id: c[1] for c_id, c in codes.items()}
         effect_rows, sql_rows, orm_groups = [], [], {}
         for shipment in self:
             rows = by_shipment.get(shipment.id, [])
             derivation = state_machine.derive(
                 state_machine.Milestone(
-                    key=r[0], code=codes[r[2]].code, kind=codes[r[2]].kind,
-                    rank=codes[r[2]].rank, occurred_at=r[3], voided=r[4],
-                    state=codes[r[2]].shipment_state,
+                    key=r[0], code=codes[r[2]][0], kind=codes[r[2]][1], rank=codes[r[2]][2],
+                    occurred_at=r[3], voided=r[4], state=codes[r[2]][3],
                 )
                 for r in rows
             )
@@ -350,13 +354,13 @@ class LogisticsShipment(models.Model):
                 "current_reason_id": current[8] if current and current[8] else False,
                 "last_event_at": max((r[3] for r in live), default=False),
                 "date_picked_up": min(
-                    (r[3] for r in live if codes[r[2]].code == "picked_up"), default=False),
+                    (r[3] for r in live if code_of[r[2]] == "picked_up"), default=False),
                 "date_delivered": current[3] if current and derivation.state == "delivered"
                 else False,
             }
             pod_sources = sorted(
-                (r for r in live if codes[r[2]].kind == state_machine.EVIDENCE
-                 or (codes[r[2]].code == "delivered" and (r[6] or r[7]))),
+                (r for r in live if kind_of[r[2]] == state_machine.EVIDENCE
+                 or (code_of[r[2]] == "delivered" and (r[6] or r[7]))),
                 key=lambda r: (r[3], r[0]),
             )
             vals["pod_received"] = bool(pod_sources)

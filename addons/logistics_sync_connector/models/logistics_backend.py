@@ -62,6 +62,13 @@ class LogisticsBackend(models.Model):
         help="Paused backends answer webhooks with 503 (the sender retries later) "
         "and send nothing; queued messages wait.",
     )
+    track_state_changes = fields.Boolean(
+        "Log State Changes in Chatter",
+        help="Post the shipment state changes that this backend's events cause in the "
+        "shipment chatter (one tracking message per shipment and batch: about 2 ms each, "
+        "a third of the processing time of a large batch). Off by default: the milestone "
+        "timeline of the shipment already records every event with its source.",
+    )
     # Outbound
     base_url = fields.Char("Outbound Base URL", tracking=True)
     auth_type = fields.Selection(AUTH_TYPES, "Authentication", default="none", required=True)
@@ -442,7 +449,9 @@ class LogisticsBackend(models.Model):
         self.ensure_one()
         if self.paused:
             return _("Backend paused: messages stay queued.")
-        Message = self.env["logistics.sync.message"]
+        env = self.env if self.track_state_changes else self.env(
+            context=dict(self.env.context, tracking_disable=True))
+        Message = env["logistics.sync.message"]
         params = self.env["ir.config_parameter"].sudo()
         limit = limit or int(params.get_param("logistics_sync_connector.inbox_batch", 2000))
         max_bytes = int(params.get_param("logistics_sync_connector.inbox_batch_bytes", 2 << 20))

@@ -217,3 +217,22 @@ class TestWebhookInbound(WebhookCase):
             trap.assert_jobs_count(0)
         self.assertEqual(self.messages().mapped("state"), ["done"] * 3)
         self.assertEqual(len(self.shipment.milestone_ids), 3)
+
+    def test_state_changes_reach_the_chatter_only_when_the_backend_asks(self):
+        Tracking = self.env["mail.tracking.value"]
+
+        def process_and_count():
+            self.backend.with_user(self.integration_user).with_context(
+                tracking_disable=False)._process_inbox()
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+            return Tracking.search_count([("mail_message_id.model", "=", "logistics.shipment"),
+                                          ("mail_message_id.res_id", "=", self.shipment.id)])
+
+        self.post_signed(generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z"))
+        self.assertEqual(process_and_count(), 0)
+        self.assertEqual(self.shipment.state, "picked_up")
+        self.backend.track_state_changes = True
+        self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T09:00:00Z"))
+        self.assertEqual(process_and_count(), 1)
+        self.assertEqual(self.shipment.state, "in_transit")
