@@ -238,9 +238,10 @@ def main():
         table(f"Soak: {args.soak_events:,} events, RSS of all server processes over time", [
             {"t_s": t, "events_applied": n, "rss_mib": r} for t, n, r in result["samples"]],
             ["t_s", "events_applied", "rss_mib"])
-    table("Drain: backlog applied by the queue_job jobs (runner ready -> inbox empty)", drains,
-          ["workers", "messages", "events", "expected", "seconds", "events_per_s", "with_start_s",
-           "rss_first_mib", "rss_max_mib", "rss_end_mib", "states"])
+    if drains:
+        table("Drain: backlog applied by the queue_job jobs (runner ready -> inbox empty)", drains,
+              ["workers", "messages", "events", "expected", "seconds", "events_per_s",
+               "with_start_s", "rss_first_mib", "rss_max_mib", "rss_end_mib", "states"])
     if lags:
         table("End-to-end lag at a steady rate (webhook sent -> shipment state updated)", lags,
               ["workers", "rate", "events", "sent_per_s", "updated", "lag_p50_ms", "lag_p95_ms",

@@ -1,10 +1,13 @@
 import json
 import time
 
+from odoo import sql_db
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import tagged
 
 from ..lib import signatures
+from ..models.logistics_backend import INBOX_LOCK
 from .common import TMS_SECRET, WebhookCase, generic_event
 
 
@@ -214,9 +217,25 @@ class TestWebhookInbound(WebhookCase):
             "logistics_sync_connector.inbox_batch_bytes", 10 << 20)
         with trap_jobs() as trap:
             self.process()
-            trap.assert_jobs_count(0)
+            trap.assert_jobs_count(1, only=self.backend._process_inbox)  # a fresh look
         self.assertEqual(self.messages().mapped("state"), ["done"] * 3)
         self.assertEqual(len(self.shipment.milestone_ids), 3)
+        with trap_jobs() as trap:
+            self.assertEqual(self.process(), "Nothing to process.")
+            trap.assert_jobs_count(0)
+
+    def test_one_job_at_a_time_per_backend(self):
+        """A job that finds another one processing the same inbox is postponed by a
+        second (no serialization failure, which queue_job would retry 5 s later)."""
+        self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T08:00:00Z"))
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:  # another connection
+            other.execute("SELECT pg_advisory_xact_lock(%s, %s)", [INBOX_LOCK, self.backend.id])
+            with self.assertRaises(RetryableJobError) as caught:
+                self.process()
+            self.assertEqual(caught.exception.seconds, 1)
+            self.assertEqual(self.messages().state, "pending")
+        self.process()  # the other job ended: its lock is gone
+        self.assertEqual(self.messages().state, "done")
 
     def test_state_changes_reach_the_chatter_only_when_the_backend_asks(self):
         Tracking = self.env["mail.tracking.value"]
