@@ -130,7 +130,7 @@ def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0):
             "states": json.dumps(states), "samples": samples}
 
 
-def lag(db, conf, workers, rate, seconds, connections=2):
+def lag(db, conf, workers, rate, seconds, connections=8):
     """Steady ``rate`` events/s, one per request and per fresh shipment; time until each
     shipment's state is updated by the job."""
     run = f"lag{workers}x{int(time.time()) % 100000}"
