@@ -172,17 +172,21 @@ class LogisticsShipmentMilestone(models.Model):
         return (vals["shipment_id"], vals["code_id"], vals["occurred_at"])
 
     @api.model
-    def _existing_keys(self, shipment_ids):
-        """{(shipment_id, code_id, occurred_at): milestone id} for these shipments."""
-        if not shipment_ids:
-            return {}
-        self.env.flush_all()
-        self.env.cr.execute(
-            """SELECT shipment_id, code_id, occurred_at, id
-                 FROM logistics_shipment_milestone WHERE shipment_id = ANY(%s)""",
-            [list(shipment_ids)],
-        )
-        return {(s, c, o): i for s, c, o, i in self.env.cr.fetchall()}
+    def _state_rows(self, shipment_ids=None, ids=None):
+        """Rows ``(id, shipment_id, code_id, occurred_at, voided, effect, pod_signed_by,
+        pod_document_url, reason_id)`` of the milestones of these shipments (or with
+        these ids): what deduplication and state derivation read, in one query."""
+        if not shipment_ids and not ids:
+            return []
+        self.flush_model()
+        column, values = ("shipment_id", shipment_ids) if shipment_ids else ("id", ids)
+        self.env.cr.execute(SQL(
+            """SELECT id, shipment_id, code_id, occurred_at, voided, effect,
+                      pod_signed_by, pod_document_url, reason_id
+                 FROM logistics_shipment_milestone WHERE %s = ANY(%s)""",
+            SQL.identifier(column), list(values),
+        ))
+        return self.env.cr.fetchall()
 
     @api.model
     def _insert_duplicates(self, vals_list):
