@@ -1,6 +1,6 @@
 """Webhook ingestion as the server grows: one node with more workers, then two nodes behind nginx.
 
-    bash bench/run.sh scale [--requests 2000] [--connections 8] [--workers 0,2,4]
+    bash bench/run.sh scale [--requests 2000] [--connections 8] [--workers 0,2,4] [--rounds 1]
 
 Unbatched signed webhooks (the payload and signature of bench_ingest.py `ours()`, one
 ~1 KB event per request), acknowledged = signature checked, deduplicated, stored and a
@@ -20,6 +20,7 @@ import json
 import os
 import signal
 import ssl
+import statistics
 import subprocess
 import sys
 import threading
@@ -137,6 +138,7 @@ def scenario(db, conf, label, workers, nodes, proxied, refs, run, args):
                 return http.client.HTTPConnection("127.0.0.1", port, timeout=60)
 
         rss_before = rss_mib([pid for proc in procs for pid in [proc.pid, *child_pids(proc.pid)]])
+        load_before = os.getloadavg()[0]
         result = load(connect, ours(refs, 1, run), args.requests, args.connections)
         pg = connections_of(db, names)
         rss_after = rss_mib([pid for proc in procs for pid in [proc.pid, *child_pids(proc.pid)]])
@@ -147,7 +149,8 @@ def scenario(db, conf, label, workers, nodes, proxied, refs, run, args):
                 served[port_] = served.get(port_, 0) + 1
         return dict(result, scenario=label, workers=workers, nodes=nodes, proxy="nginx (TLS)" if proxied else "-",
                     pg_connections=sum(pg.values()), rss_mib=round(rss_after), rss_before_mib=round(rss_before),
-                    served_per_node=json.dumps(sorted(served.values())) if served else "")
+                    served_per_node=json.dumps(sorted(served.values())) if served else "",
+                    load_1m=f"{load_before:.1f}/{os.getloadavg()[0]:.1f}")
     finally:
         if proxy:
             proxy.__exit__(None, None, None)
@@ -163,6 +166,7 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", default="0,2,4")
     parser.add_argument("--shipments", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=1)
     args = parser.parse_args()
     os.environ["BENCH_CONF"] = args.conf
     with odoo_env(args.db, args.conf) as env:
@@ -171,15 +175,26 @@ def main():
     plan = [(f"1 node, workers={w}", w, 1, False) for w in (int(x) for x in args.workers.split(","))]
     plan += [("1 node, workers=2, behind nginx", 2, 1, True), ("2 nodes x workers=2, behind nginx", 2, 2, True)]
     rows = []
-    for k, (label, workers, nodes, proxied) in enumerate(plan):
-        run = f"s{k}"  # event ids and times distinct per scenario (bench_ingest.run_base)
-        rows.append(scenario(args.db, args.conf, label, workers, nodes, proxied, refs, run, args))
-        print(f"{label}: {rows[-1]['req_per_s']:.0f} req/s", flush=True)
+    for r in range(args.rounds):  # rounds interleave the scenarios: a busy minute hits them all
+        for k, (label, workers, nodes, proxied) in enumerate(plan):
+            run = f"s{r * 10 + k}"  # event ids and times distinct per run (bench_ingest.run_base)
+            rows.append(dict(scenario(args.db, args.conf, label, workers, nodes, proxied, refs, run, args),
+                             round=r + 1))
+            print(f"round {r + 1}, {label}: {rows[-1]['req_per_s']:.0f} req/s", flush=True)
     table(f"Unbatched signed webhooks (1 event/request, {args.connections} keep-alive connections, "
-          f"{args.requests} requests per scenario)", rows,
-          ["scenario", "requests", "req_per_s", "p50_ms", "p99_ms", "statuses", "served_per_node",
-           "pg_connections", "rss_mib"])
-    write_json("scale", {"scenarios": rows, "connections": args.connections, "requests": args.requests,
+          f"{args.requests} requests per scenario and round)", rows,
+          ["round", "scenario", "requests", "req_per_s", "p50_ms", "p99_ms", "statuses", "served_per_node",
+           "pg_connections", "rss_mib", "load_1m"])
+    print("load_1m: the machine's 1-minute load average before / after each scenario "
+          f"({os.cpu_count()} CPUs; other processes compete for them)")
+    summary = []
+    for label, *_rest in plan:
+        rates = [row["req_per_s"] for row in rows if row["scenario"] == label]
+        summary.append({"scenario": label, "median_req_per_s": statistics.median(rates),
+                        "min": min(rates), "max": max(rates)})
+    table(f"Median over {args.rounds} round(s)", summary, ["scenario", "median_req_per_s", "min", "max"])
+    write_json("scale", {"summary": summary, "scenarios": rows, "rounds": args.rounds,
+                         "connections": args.connections, "requests": args.requests,
                          "load_average": os.getloadavg()})
 
 
