@@ -7,10 +7,12 @@ Unbatched signed webhooks (the payload and signature of bench_ingest.py `ours()`
 job enqueued. Scenarios, each on the same database (distinct event ids per scenario):
 * one node, workers=0 (threaded), 2, 4, requests straight to the node;
 * one node, workers=2, behind nginx running deploy/nginx/odoo.conf (TLS terminated by
-  nginx, keep-alive to the node): the proxy's own cost;
+  nginx): the proxy's own cost;
 * two nodes x 2 workers behind the same nginx (round robin).
 The job runner is not loaded (as in bench_ingest.py): only ingestion is measured, the
 inbox just fills up. Also reported: PostgreSQL connections per node after the run.
+Clients keep their connections alive; prefork workers close theirs after each response
+(HTTP/1.0), so nginx and the clients of workers > 0 open a connection per request.
 Everything runs on 127.0.0.1, bounded in request count and time.
 """
 
