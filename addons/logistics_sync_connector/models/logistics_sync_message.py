@@ -4,6 +4,8 @@ import logging
 import uuid
 from datetime import timedelta
 
+from psycopg2 import errors as pg_errors
+
 from odoo import _, api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
@@ -33,6 +35,9 @@ STATES = [
 ]
 REPLAYABLE = ("unmapped", "unmatched", "invalid", "failed", "dead", "cancelled")
 FINAL_OUT = ("sent", "failed", "dead", "cancelled")
+# A job in one of these states will still run (a 'started' job whose worker died is
+# re-queued by the queue_job runner).
+LIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
 # Headers worth keeping with an inbound message (never Authorization or cookies).
 OUTBOUND_CHANNEL = "root.logistics.outbound"
 KEPT_HEADERS = (
@@ -471,7 +476,29 @@ class LogisticsSyncMessage(models.Model):
                                ("state", "=", "pending"), ("batch_key", "=", False)])
         realtime = pending.filtered(
             lambda m: not backend._flow(m.flow) or backend._flow(m.flow).mode == "realtime")
-        realtime._enqueue_send()
+        realtime._without_live_job()._enqueue_send()
+
+    def _without_live_job(self):
+        """These messages minus those whose delivery job will still run, and minus those
+        being delivered right now (their row is locked by the sending job).
+
+        Re-enqueuing (safety-net cron, resuming a backend) must neither add a second job
+        for a message whose job is queued, running, or died with its worker (queue_job
+        re-queues it), nor write to a message while it is being sent: the sending job
+        would fail after the receiver accepted the request and send it again."""
+        if not self:
+            return self
+        self.flush_recordset(["job_uuid"])
+        self.env["queue.job"].flush_model(["uuid", "state"])
+        self.env.cr.execute(
+            """SELECT m.id FROM logistics_sync_message m
+                WHERE m.id = ANY(%s)
+                  AND NOT EXISTS (SELECT 1 FROM queue_job j
+                                   WHERE j.uuid = m.job_uuid AND j.state = ANY(%s))
+                FOR NO KEY UPDATE OF m SKIP LOCKED""",
+            [self.ids, list(LIVE_JOB_STATES)],
+        )
+        return self.browse([r[0] for r in self.env.cr.fetchall()])
 
     def _blocking_predecessor(self):
         """An earlier undelivered message for the same ordering key, if any."""
@@ -487,6 +514,17 @@ class LogisticsSyncMessage(models.Model):
     def _send(self):
         """Job: deliver one outbound message, honouring order, circuit and rate limit."""
         self.ensure_one()
+        # One delivery in flight per message, and nothing else writes to it meanwhile: a
+        # concurrent change surfaces here, before the request, not as a serialization
+        # failure after the receiver accepted it (which would send it again).
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT 1 FROM logistics_sync_message WHERE id = %s FOR NO KEY UPDATE NOWAIT",
+                    [self.id])
+        except pg_errors.LockNotAvailable:
+            raise RetryableJobError(_("Message %s is being sent by another job", self.id),
+                                    seconds=10, ignore_retry=True) from None
         if self.state != "pending":
             return _("Nothing to do: message is %s.", self.state)
         backend = self.backend_id
@@ -603,7 +641,8 @@ class LogisticsSyncMessage(models.Model):
     @api.model
     def _cron_requeue(self):
         """Safety net (e.g. after a crash): every backend with due inbound messages has
-        a processing job waiting (the job identity key prevents doubles)."""
+        a processing job waiting (the job identity key prevents doubles), and every due
+        outbound message without a live delivery job gets one."""
         self.env.cr.execute(
             """SELECT DISTINCT backend_id FROM logistics_sync_message
                 WHERE direction = 'in' AND state = 'pending'
@@ -612,7 +651,7 @@ class LogisticsSyncMessage(models.Model):
             backend.with_user(backend.integration_user_id)._enqueue_inbox()
         stale = self.search([("direction", "=", "out"), ("state", "=", "pending"),
                              ("batch_key", "=", False), "|", ("next_attempt_at", "=", False),
-                             ("next_attempt_at", "<=", fields.Datetime.now())])
+                             ("next_attempt_at", "<=", fields.Datetime.now())])._without_live_job()
         for backend in stale.backend_id:
             mine = stale.filtered(lambda m, b=backend: m.backend_id == b)
             mine.with_user(backend.integration_user_id)._enqueue_send()
