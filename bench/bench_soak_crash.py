@@ -9,7 +9,8 @@ until everything is processed and checks the invariants (nothing lost, applied o
 one invoice, no job left started/enqueued for more than a minute). ``--no-feed`` drops
 the live webhook feed that keeps the job runner busy, to measure how long queue_job takes
 to re-queue a dead job when nothing else happens. Prints a table and writes
-bench/results/soak_crash.json. Everything runs on 127.0.0.1, bounded in cycles and time.
+bench/results/soak_crash.json (soak_crash_nofeed.json). Everything runs on 127.0.0.1,
+bounded in cycles and time.
 """
 
 import argparse
@@ -106,7 +107,8 @@ def main():
           f"invoice release, per cycle (feed {'off' if args.no_feed else 'on'}; limit {RECOVERY_LIMIT} s)", rows,
           ["cycle", "events", "milestones", "outbound", "accepted_2xx", "invoices", "requeue_out_s",
            "requeue_in_s", "requeue_release_s", "max_job_age_s", "cycle_s", "verdict"])
-    write_json("soak_crash", {"cycles": rows, "feed": not args.no_feed, "recovery_limit_s": RECOVERY_LIMIT})
+    write_json("soak_crash_nofeed" if args.no_feed else "soak_crash",
+               {"cycles": rows, "feed": not args.no_feed, "recovery_limit_s": RECOVERY_LIMIT})
     if any(r["verdict"] != "ok" for r in rows):
         sys.exit(1)
 
