@@ -1,5 +1,5 @@
 """kill -9 of Odoo prefork workers while queue_job jobs run: the scenario shared by
-tests/test_reliability_crash.py and bench/soak_crash.py.
+tests/test_reliability_crash.py and bench/bench_soak_crash.py.
 
 One cycle, against a server started with ``--workers=2`` and the queue_job runner:
 
@@ -14,15 +14,25 @@ One cycle, against a server started with ``--workers=2`` and the queue_job runne
     handles it, but the answer goes nowhere;
   - inbound: a batch of events whose job waits for a shipment row that the test holds
     locked (observed with pg_blocking_pids): killed in the middle of its transaction;
-  - invoice release: the release job waits for the sale order lines that the test holds
-    locked, in the middle of creating the invoice;
+  - invoice release: the release job, held first on the sale order lines, then on the POD
+    milestone row (both locked by the test), is killed after it created and posted the
+    invoice, while it inserts the release row;
 * then it waits until everything is processed and collects what the invariants need.
 
 queue_job timing (18.0.3.1.2): a job whose worker died keeps state ``started``; the runner
 re-queues it (``requeue_dead_jobs``) once its ``queue_job_lock`` row is no longer locked
 (the dead worker's transaction was rolled back) and it was enqueued more than 10 s ago,
 the next time the runner wakes up: on any job activity, else after ``SELECT_TIMEOUT``
-(60 s). Kills are therefore done one at a time, each waited for, while traffic goes on.
+(60 s). Kills are therefore done one at a time, each waited for, while traffic goes on
+(the live feed): with it, a dead job is re-queued about 10 s after the kill; on an idle
+system it can take up to ~70 s (bench/bench_soak_crash.py --no-feed measures it).
+
+Invariants (``check_invariants``): every accepted event is exactly one milestone and no
+duplicate report; every outbound message is sent and accepted by the receiver under its
+own Idempotency-Key with one payload (a receiver deduplicating on the key applies it
+once), more than once only if the job sending it was killed; first acceptances in order
+per shipment; one posted invoice and one release row; every killed job found dead and
+re-queued by the runner within a minute; no job seen started/enqueued for a minute.
 """
 
 import json
