@@ -12,8 +12,9 @@ Everything goes through a real server started as `make run` starts it, on 127.0.
   lag = seen - sent, webhook received -> shipment state updated;
 * soak (--soak-events N): one large backlog drained with RSS sampled every 5 s, to show
   that memory does not grow with the number of events.
-The events cycle through picked_up / in_transit / out_for_delivery / delivered, spread
-over --shipments shipments, so every batch derives real state changes.
+The events cycle through picked_up / in_transit / out_for_delivery / delivered over fresh
+shipments, --events-per-shipment each (default 10, a realistic history), so every batch
+derives real state changes.
 """
 
 import argparse
@@ -63,14 +64,15 @@ def scalar(conn, query, params=()):
         return cr.fetchone()[0]
 
 
-def prepare(db, conf, shipments):
+def prepare(db, conf, run, shipments):
+    """``shipments`` fresh shipments for one run (names ``<run>-NNNNNN``)."""
+    names = [f"{run}-{i:06d}" for i in range(shipments)]
     with odoo_env(db, conf) as env:
-        env.cr.execute("SELECT count(*) FROM logistics_shipment WHERE name LIKE 'PRC-%%'")
-        have = env.cr.fetchone()[0]
-        env["logistics.shipment"].create(
-            [{"name": f"PRC-{i:06d}"} for i in range(have, shipments)])
+        for start in range(0, shipments, 5000):
+            env["logistics.shipment"].create([{"name": n} for n in names[start:start + 5000]])
+            env.cr.commit()
         env["logistics.backend"].search([("code", "=", "demo-tms")]).max_attempts = 3
-    return [f"PRC-{i:06d}" for i in range(shipments)]
+    return names
 
 
 def fill(db, conf, refs, events, run, per_request=100, connections=4):
@@ -212,17 +214,19 @@ def main():
     parser.add_argument("--conf", required=True)
     parser.add_argument("--backlogs", default="10000,100000")
     parser.add_argument("--workers", default="0,2")
-    parser.add_argument("--shipments", type=int, default=5000)
+    parser.add_argument("--events-per-shipment", type=int, default=10,
+                        help="a backlog of N events goes to N / this many fresh shipments")
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--lag-seconds", type=float, default=30)
     parser.add_argument("--soak-events", type=int, default=0)
     args = parser.parse_args()
-    refs = prepare(args.db, args.conf, args.shipments)
     workers_list = [int(w) for w in args.workers.split(",")]
     drains, lags, soak = [], [], []
     for workers in workers_list:
         for size in [int(b) for b in args.backlogs.split(",") if b]:
-            fill(args.db, args.conf, refs, size, f"d{workers}n{size}")
+            run = f"d{workers}n{size}"
+            refs = prepare(args.db, args.conf, run, max(1, size // args.events_per_shipment))
+            fill(args.db, args.conf, refs, size, run)
             drains.append(drain(args.db, args.conf, workers, size))
             print(f"drained {size} events with workers={workers}: "
                   f"{drains[-1]['events_per_s']:,.0f} events/s", flush=True)
@@ -232,6 +236,8 @@ def main():
                   f"{lags[-1]['lag_p50_ms']:.0f} ms, p95 {lags[-1]['lag_p95_ms']:.0f} ms", flush=True)
     if args.soak_events:
         workers = workers_list[-1]
+        refs = prepare(args.db, args.conf, f"s{workers}",
+                       max(1, args.soak_events // args.events_per_shipment))
         fill(args.db, args.conf, refs, args.soak_events, f"s{workers}", per_request=500)
         result = drain(args.db, args.conf, workers, args.soak_events, sample_every=10.0)
         soak.append(result)
@@ -248,7 +254,7 @@ def main():
                "lag_max_ms", "ack_p50_ms", "ack_p99_ms", "statuses", "rss_before_mib",
                "rss_after_mib"])
     write_json("process", {"drain": drains, "lag": lags, "soak": soak,
-                           "shipments": args.shipments})
+                           "events_per_shipment": args.events_per_shipment})
 
 
 if __name__ == "__main__":
