@@ -33,6 +33,7 @@ FLOWS = [
 # queue_job channels (data/queue_job_data.xml); capacities in the [queue_job] config.
 INBOUND_CHANNEL = "root.logistics.inbound"
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,62}$"
+CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,62}")  # fullmatch: "$" would accept a final newline
 
 
 class LogisticsBackend(models.Model):
@@ -144,7 +145,7 @@ class LogisticsBackend(models.Model):
     @api.constrains("code")
     def _check_code(self):
         for rec in self:
-            if not re.match(CODE_PATTERN, rec.code or ""):
+            if not CODE_RE.fullmatch(rec.code or ""):
                 raise ValidationError(
                     _("The code must be a URL slug: lowercase letters, digits, - and _.")
                 )

@@ -4,6 +4,8 @@ import logging
 import uuid
 from datetime import timedelta
 
+import psycopg2.errors
+
 from odoo import _, api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
@@ -121,7 +123,9 @@ class LogisticsSyncMessage(models.Model):
         self.check_access("create")
         kept = {k.lower(): v for k, v in headers.items() if k.lower() in KEPT_HEADERS}
         now = fields.Datetime.now()
-        text = body.decode("utf-8", errors="replace")
+        # Kept as text; PostgreSQL text cannot hold NUL (only possible in a quarantined
+        # body: JSON has no raw NUL), so it is shown as U+FFFD like invalid UTF-8.
+        text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
         self.env.cr.execute(
             """INSERT INTO logistics_sync_message
                    (uuid, backend_id, company_id, direction, flow, event_id, state, payload,
@@ -147,10 +151,11 @@ class LogisticsSyncMessage(models.Model):
 
     @api.model
     def _quarantine(self, config, event_id, body, headers, error):
-        """Keep a malformed (but authentic) delivery, in state invalid."""
-        message_id, is_new = self._store_inbound(
-            config, event_id or "invalid-" + hashlib.sha256(body).hexdigest()[:32], body, headers
-        )
+        """Keep a malformed (but authentic) delivery, in state invalid (under its own id
+        when it has a usable one, else under one derived from the body)."""
+        if not lib_events.is_event_id(event_id):
+            event_id = "invalid-" + hashlib.sha256(body).hexdigest()[:32]
+        message_id, is_new = self._store_inbound(config, event_id, body, headers)
         if is_new:
             self.browse(message_id).write({"state": "invalid", "error": error})
         return message_id
@@ -237,11 +242,28 @@ class LogisticsSyncMessage(models.Model):
                     new_bindings[event.shipment_external_id] = shipment
                     by_ext[event.shipment_external_id] = shipment
         if new_bindings:
-            Binding.create([
-                {"backend_id": backend.id, "external_id": ext, "shipment_id": s.id}
-                for ext, s in new_bindings.items()
-            ])
+            self._create_bindings(backend, new_bindings)
         return result
+
+    def _create_bindings(self, backend, new_bindings):
+        """Bind external ids; one that a concurrent job of the same backend bound first is
+        kept as it is (two inbox jobs of a backend can run at once: queue_job's identity
+        key only spares a second *waiting* job; found by tests/test_fuzz_webhook.py)."""
+        Binding = self.env["logistics.shipment.binding"]
+        values = [{"backend_id": backend.id, "external_id": ext, "shipment_id": s.id}
+                  for ext, s in new_bindings.items()]
+        try:
+            with self.env.cr.savepoint():
+                Binding.create(values)
+            return
+        except psycopg2.errors.UniqueViolation:
+            _logger.info("backend %s: external ids bound concurrently, binding one by one", backend.code)
+        for vals in values:
+            try:
+                with self.env.cr.savepoint():
+                    Binding.create(vals)
+            except psycopg2.errors.UniqueViolation:
+                pass
 
     def _process_inbound(self):
         """Parse, map, match and apply a batch of inbound messages of one backend."""
@@ -258,6 +280,12 @@ class LogisticsSyncMessage(models.Model):
                 events = adapter.parse(message.payload.encode())
             except lib_events.PayloadError as exc:
                 outcomes[message] = ("invalid", str(exc), False)
+                continue
+            except Exception as exc:  # noqa: BLE001 - an adapter bug must not block the inbox
+                if is_concurrency_error(exc):
+                    raise
+                _logger.warning("adapter %s failed on message %s", adapter.key, message.id, exc_info=True)
+                outcomes[message] = ("invalid", f"adapter error: {exc!r}"[:2000], False)
                 continue
             done = set(json.loads(message.applied_events or "[]"))
             parsed.extend(((message, i), e) for i, e in enumerate(events) if i not in done)
