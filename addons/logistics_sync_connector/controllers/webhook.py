@@ -35,6 +35,7 @@ class LogisticsWebhookController(http.Controller):
         csrf=False,
         save_session=False,
         readonly=False,
+        logistics_raw_body=True,  # ir.http keeps the raw bytes of form-typed bodies
     )
     def logistics_webhook(self, code, **_kwargs):
         Backend = request.env["logistics.backend"]

@@ -280,3 +280,21 @@ class TestWebhookInbound(WebhookCase):
         self.assertEqual(self.messages().state, "done")
         self.assertEqual(self.shipment.state, "picked_up")
         self.assertEqual(Binding.search_count([("external_id", "=", "tms-race")]), 1)
+
+    def test_signature_covers_the_raw_body_whatever_the_content_type(self):
+        """Found by tests/test_fuzz_webhook.py: with a form Content-Type, Odoo parsed (and
+        consumed) the body before the controller, which answered 401 no_valid_signature."""
+        event = generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z")
+        body = json.dumps(event).encode()
+        for content_type, status in (("application/x-www-form-urlencoded", 202),
+                                     ("multipart/form-data; boundary=x", 200)):
+            headers = signatures.standard_headers(TMS_SECRET, "msg_form", body, timestamp=int(time.time()))
+            headers["Content-Type"] = content_type
+            response = self.post_raw(self.url, body, headers)
+            self.assertEqual(response.status_code, status, (content_type, response.text))
+        self.assertEqual(self.messages().payload, body.decode())
+        form = b"a=1&b=2"
+        headers = signatures.standard_headers(TMS_SECRET, "msg_form2", form, timestamp=int(time.time()))
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        response = self.post_raw(self.url, form, headers)
+        self.assertEqual(response.status_code, 400, "authentic, not JSON: quarantined")

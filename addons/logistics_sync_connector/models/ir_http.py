@@ -1,0 +1,31 @@
+from odoo import models
+from odoo.http import request
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class IrHttp(models.AbstractModel):
+    _inherit = "ir.http"
+
+    @classmethod
+    def _pre_dispatch(cls, rule, args):
+        super()._pre_dispatch(rule, args)
+        if rule.endpoint.routing.get("logistics_raw_body"):
+            cls._logistics_keep_raw_body()
+
+    @classmethod
+    def _logistics_keep_raw_body(cls):
+        """Keep the raw bytes of a webhook whose Content-Type announces a form.
+
+        Odoo parses form bodies into the route's parameters before the controller
+        runs, which consumes them: the controller would then verify the signature over
+        an empty body and answer 401. Read (and cache) them first, under the webhook
+        body cap; werkzeug parses the form from the cached bytes.
+        """
+        httprequest = request.httprequest
+        max_body = request.env["logistics.backend"]._webhook_max_body()
+        httprequest.max_content_length = max_body  # also for the form parsing that follows
+        if httprequest.mimetype not in FORM_TYPES or (httprequest.content_length or 0) > max_body:
+            return  # not a form / announced too large: the controller answers (413)
+        # A chunked form body over the cap cannot be read twice: 413 here.
+        httprequest.get_data(cache=True, parse_form_data=False)
