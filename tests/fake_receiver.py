@@ -1,15 +1,18 @@
 """A fake external system for the reliability tests: a local HTTP server whose
-behaviour can be switched at run time (ok, down, 429 with Retry-After, 500, reset)."""
+behaviour can be switched at run time (ok, down, 429 with Retry-After, 500, reset),
+and which can be slow: ``delay`` seconds before answering, in any mode."""
 
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class FakeReceiver:
     def __init__(self):
         self.mode = "ok"
+        self.delay = 0  # seconds to wait before answering (a slow system)
         self.calls = []  # (idempotency key, status, body) of every request received
         self.lock = threading.Lock()
         receiver = self
@@ -21,18 +24,23 @@ class FakeReceiver:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 mode = receiver.mode
+                if receiver.delay:
+                    time.sleep(receiver.delay)
                 if mode == "reset":
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                     self.connection.close()
                     status = 0
                 else:
                     status = {"ok": 200, "down": 503, "throttle": 429, "error": 500}[mode]
-                    self.send_response(status)
-                    if status == 429:
-                        self.send_header("Retry-After", "1")
-                    self.send_header("Content-Type", "application/json")
-                    self.end_headers()
-                    self.wfile.write(json.dumps({"mode": mode}).encode())
+                    try:
+                        self.send_response(status)
+                        if status == 429:
+                            self.send_header("Retry-After", "1")
+                        self.send_header("Content-Type", "application/json")
+                        self.end_headers()
+                        self.wfile.write(json.dumps({"mode": mode}).encode())
+                    except OSError:  # the client stopped waiting (delay): it was processed all the same
+                        pass
                 with receiver.lock:
                     receiver.calls.append((self.headers.get("Idempotency-Key"), status, body))
 

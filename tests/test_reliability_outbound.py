@@ -63,3 +63,54 @@ def test_updates_queued_during_an_outage_are_delivered_once_and_in_order(odoo_se
             shipment_key = by_key[key]["ordering_key"]
             seen.setdefault(shipment_key, []).append(body["type"])
         assert all(types == ["shipment.booking", "shipment.update"] for types in seen.values()), seen
+
+
+def test_a_receiver_slower_than_the_timeout_gets_the_same_key_until_it_answers_in_time(odoo_server):
+    """The receiver answers after the backend's read timeout: the attempt counts as a
+    transient failure, is retried with the same Idempotency-Key and body, and the
+    message ends sent once the receiver is fast again (it processed every copy: with
+    the key it applies the event once)."""
+    s = odoo_server
+    uid = s.login()["uid"]
+    company_id = s.call("res.users", "read", [uid], ["company_id"])[0]["company_id"][0]
+    others = s.call("logistics.backend.flow", "search", [
+        ["flow", "=", "outbound_shipment"], ["enabled", "=", True], ["backend_id.company_id", "=", company_id]])
+    s.call("logistics.backend.flow", "write", others, {"enabled": False})  # only our backend gets the booking
+    try:
+        with FakeReceiver() as receiver:
+            receiver.delay = 2.5
+            backend = s.call("logistics.backend", "create", {
+                "name": "Slow TMS", "code": "slow-tms", "backend_type": "tms", "company_id": company_id,
+                "base_url": receiver.url, "allow_private_network": True, "timeout_connect": 1,
+                "timeout_read": 1, "retry_base_delay": 1, "retry_max_delay": 2, "max_attempts": 50,
+                "circuit_threshold": 1000, "rate_limit": 0})
+            product = s.call("product.product", "create", {"name": "Slow Widget", "type": "consu"})
+            partner = s.call("res.partner", "create", {"name": "Slow Customer"})
+            order = s.call("sale.order", "create", {"partner_id": partner, "order_line": [
+                [0, 0, {"product_id": product, "product_uom_qty": 1}]]})
+            s.call("sale.order", "action_confirm", [order])
+            (message,) = s.call("logistics.sync.message", "search_read",
+                                [["backend_id", "=", backend], ["direction", "=", "out"]],
+                                fields=["uuid", "event_type"])
+            assert message["event_type"] == "shipment.booking"
+
+            def read():
+                return s.call("logistics.sync.message", "read", [message["id"]],
+                              ["state", "attempts", "error", "http_status"])[0]
+
+            timed_out = wait_for(lambda: (lambda m: m["attempts"] >= 2 and "timeout" in (m["error"] or "") and m)(
+                read()), timeout=60)
+            assert timed_out["state"] == "pending", timed_out
+            receiver.delay = 0
+            sent = wait_for(lambda: (lambda m: m["state"] == "sent" and m)(read()), timeout=60)
+            time.sleep(2.5)  # the answers of the slow attempts still on their way are recorded
+            calls = list(receiver.calls)
+        assert sent["http_status"] == 200 and not sent["error"], sent
+        assert len(calls) >= 3, "two timed-out attempts, then one in time"
+        assert {key for key, _status, _body in calls} == {message["uuid"]}, "one Idempotency-Key throughout"
+        assert len({body for _key, _status, body in calls}) == 1, "the same body every time"
+        assert sent["attempts"] == len(calls), (sent, len(calls))
+        assert len({key for key, status, _body in calls if status == 200}) == 1, "applied once by key"
+        assert s.call("logistics.sync.message", "read", [message["id"]], ["state"])[0]["state"] == "sent"
+    finally:
+        s.call("logistics.backend.flow", "write", others, {"enabled": True})
