@@ -1,10 +1,13 @@
 """Outbound delivery through an outage, against a real server and its job runner."""
 
+import json
+import os
 import time
 from collections import Counter
 
 import pytest
 
+from .conftest import start_server, stop_server
 from .fake_receiver import FakeReceiver
 from .test_e2e_webhooks import wait_for
 
@@ -114,3 +117,59 @@ def test_a_receiver_slower_than_the_timeout_gets_the_same_key_until_it_answers_i
         assert s.call("logistics.sync.message", "read", [message["id"]], ["state"])[0]["state"] == "sent"
     finally:
         s.call("logistics.backend.flow", "write", others, {"enabled": True})
+
+
+@pytest.fixture(scope="module")
+def concurrent_outbound_server():
+    """A server whose outbound channel runs 4 jobs at once (the default configuration: 1)."""
+    previous = os.environ.get("ODOO_QUEUE_JOB_CHANNELS")
+    os.environ["ODOO_QUEUE_JOB_CHANNELS"] = (
+        "root:6,root.logistics:6,root.logistics.inbound:2,root.logistics.outbound:4")
+    try:
+        server = start_server("outbound4")
+    finally:
+        if previous is None:
+            os.environ.pop("ODOO_QUEUE_JOB_CHANNELS")
+        else:
+            os.environ["ODOO_QUEUE_JOB_CHANNELS"] = previous
+    yield server
+    stop_server(server)
+
+
+def test_concurrent_deliveries_through_an_outage_are_delivered_once(concurrent_outbound_server):
+    """Four delivery jobs of one backend at once while its receiver is down, the circuit
+    opens, then the receiver comes back: every message is sent, each key gets one 2xx,
+    no job fails. Found by bench/bench_outbound.py: concurrent jobs created the circuit
+    row twice (unique violation: job failed, message pending for good) or updated it at
+    once (serialization failure: job retried, message delivered twice)."""
+    s = concurrent_outbound_server
+    uid = s.login()["uid"]
+    company_id = s.call("res.users", "read", [uid], ["company_id"])[0]["company_id"][0]
+    with FakeReceiver() as receiver:
+        receiver.mode = "down"
+        backend = s.call("logistics.backend", "create", {
+            "name": "Busy TMS", "code": "busy-tms", "backend_type": "tms", "company_id": company_id,
+            "base_url": receiver.url, "allow_private_network": True, "retry_base_delay": 1,
+            "retry_max_delay": 2, "max_attempts": 100, "circuit_threshold": 3, "circuit_cooldown": 2,
+            "rate_limit": 0})
+        ids = s.call("logistics.sync.message", "create", [
+            {"backend_id": backend, "company_id": company_id, "direction": "out", "flow": "outbound_shipment",
+             "event_type": "shipment.update", "event_id": f"busy:{i}", "payload": json.dumps({"n": i})}
+            for i in range(40)])
+        s.call("logistics.sync.message", "action_replay", ids)  # queues one delivery job each
+        wait_for(lambda: s.call("logistics.backend", "read", [backend], ["circuit_state"])[0]["circuit_state"]
+                 == "open" and len(receiver.calls) >= 10, timeout=60)
+        receiver.mode = "ok"
+
+        def states():
+            return Counter(m["state"] for m in s.call("logistics.sync.message", "read", ids, ["state"]))
+
+        wait_for(lambda: states() == {"sent": len(ids)}, timeout=120)
+        uuids = {m["uuid"] for m in s.call("logistics.sync.message", "read", ids, ["uuid"])}
+        delivered = Counter(key for key, _body in receiver.delivered())
+        refused = sum(1 for _key, status, _body in receiver.calls if status == 503)
+    assert set(delivered) == uuids
+    assert all(count == 1 for count in delivered.values()), delivered.most_common(3)
+    assert refused >= 10, "the outage was real"
+    failed = s.call("queue.job", "search_read", [["state", "=", "failed"]], fields=["name", "exc_info"])
+    assert not failed, failed[0]["exc_info"][-1500:]

@@ -481,6 +481,10 @@ class LogisticsSyncMessage(models.Model):
         if wait:
             raise RetryableJobError(_("Rate limit"), seconds=wait, ignore_retry=True)
         settings = backend._outbound_settings()
+        # Whatever may still fail on a concurrent job (the circuit's half-open write)
+        # fails now, before the request goes out: a job retried after sending would
+        # deliver the message twice.
+        self.env.flush_all()
         result = backend._adapter().send(settings, self.event_type, self.uuid,
                                          json.loads(self.payload))
         return self._record_result(result, probe=probe)
@@ -490,7 +494,7 @@ class LogisticsSyncMessage(models.Model):
         backend = self.backend_id
         backend.ensure_one()
         now = fields.Datetime.now()
-        backend._circuit_record(result.outcome != "retry", now)
+        backend._circuit_record_after_delivery(result.outcome != "retry", now)
         common = {
             "http_status": result.status_code or 0,
             "response_body": result.response_body, "processed_at": now,
