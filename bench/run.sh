@@ -2,9 +2,10 @@
 # Run one benchmark against a fresh copy of the test template database:
 #   bash bench/run.sh reconcile [args]     (reconciliation views, 100k shipments)
 #   bash bench/run.sh ingest [args]        (webhook ingestion vs Odoo's automation webhook)
+#   bash bench/run.sh outbound [args]      (outbound delivery rate, drain after an outage)
 # Each prints a table and writes bench/results/<name>.json.
 source "$(dirname "$0")/../scripts/common.sh"
-name="${1:?usage: bench/run.sh <reconcile|ingest> [args]}"; shift
+name="${1:?usage: bench/run.sh <reconcile|ingest|outbound> [args]}"; shift
 ensure_system_packages
 ensure_venv
 ensure_pg
