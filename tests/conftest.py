@@ -48,10 +48,10 @@ class OdooServer:
                         {"model": model, "method": method, "args": list(args), "kwargs": kwargs})
 
 
-def start_server(db_suffix="e2e", extra_args=()):
+def copy_template(db_suffix="e2e"):
+    """A fresh copy of the test template database, named after ``db_suffix`` and the pid."""
     template = os.environ.get("LOGISTICS_TEST_TEMPLATE")
-    conf = os.environ.get("LOGISTICS_TEST_CONF")
-    if not template or not conf:
+    if not template or not os.environ.get("LOGISTICS_TEST_CONF"):
         pytest.skip("end-to-end tests run through `make test` (needs the template database)")
     db = f"logistics_{db_suffix}_{os.getpid()}"
     subprocess.run(["dropdb", "--if-exists", db], check=True)
@@ -65,14 +65,22 @@ def start_server(db_suffix="e2e", extra_args=()):
         time.sleep(1)
     else:
         raise RuntimeError(f"could not copy {template} to {db}")
+    return db
+
+
+def launch(db, extra_args=(), name=None, env=None, new_session=False, timeout=90, conf=None):
+    """Start odoo-bin on ``db`` (as `make run` does) and wait until it answers."""
     port = _free_port()
-    log = REPO / ".local" / f"{db}.log"
-    cmd = [sys.executable, os.path.join(os.environ["ODOO_SRC"], "odoo-bin"), "-c", conf,
+    log = REPO / ".local" / f"{name or db}.log"
+    log.unlink(missing_ok=True)
+    cmd = [sys.executable, os.path.join(os.environ["ODOO_SRC"], "odoo-bin"),
+           "-c", str(conf or os.environ["LOGISTICS_TEST_CONF"]),
            "-d", db, "--http-interface=127.0.0.1", f"--http-port={port}",
            f"--logfile={log}", "--log-level=info", *extra_args]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                            env=env, start_new_session=new_session)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"odoo exited early, see {log}")
@@ -85,7 +93,13 @@ def start_server(db_suffix="e2e", extra_args=()):
     else:
         proc.kill()
         raise RuntimeError(f"odoo did not answer on {url}, see {log}")
-    return OdooServer(url, db, proc, log)
+    server = OdooServer(url, db, proc, log)
+    server.port = port
+    return server
+
+
+def start_server(db_suffix="e2e", extra_args=()):
+    return launch(copy_template(db_suffix), extra_args)
 
 
 def stop_server(server):

@@ -1,6 +1,6 @@
 """A fake external system for the reliability tests: a local HTTP server whose
 behaviour can be switched at run time (ok, down, 429 with Retry-After, 500, reset),
-and which can be slow: ``delay`` seconds before answering, in any mode."""
+optionally slow (``delay`` seconds before answering)."""
 
 import json
 import socket
@@ -23,9 +23,9 @@ class FakeReceiver:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                mode = receiver.mode
                 if receiver.delay:
                     time.sleep(receiver.delay)
+                mode = receiver.mode
                 if mode == "reset":
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                     self.connection.close()
@@ -39,8 +39,9 @@ class FakeReceiver:
                         self.send_header("Content-Type", "application/json")
                         self.end_headers()
                         self.wfile.write(json.dumps({"mode": mode}).encode())
-                    except OSError:  # the client stopped waiting (delay): it was processed all the same
-                        pass
+                        self.wfile.flush()
+                    except OSError:  # the sender is gone: the request was handled all the same
+                        self.close_connection = True
                 with receiver.lock:
                     receiver.calls.append((self.headers.get("Idempotency-Key"), status, body))
 

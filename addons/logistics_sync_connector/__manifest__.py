@@ -9,7 +9,7 @@
     "license": "LGPL-3",
     "installable": True,
     "depends": ["logistics_sync", "queue_job"],
-    "external_dependencies": {"python": ["jsonschema", "requests"]},
+    "external_dependencies": {"python": ["jsonschema", "fastjsonschema", "requests"]},
     "data": [
         "security/logistics_connector_security.xml",
         "security/ir.model.access.csv",

@@ -3,6 +3,7 @@ from datetime import datetime, timezone
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import SQL
 
 from ..lib import state_machine
 
@@ -253,14 +254,15 @@ class LogisticsShipment(models.Model):
         shipments = self.browse(shipment_ids)
         shipments.check_access("write")
         shipments._logistics_lock()
-        key_to_id = Milestone._existing_keys(shipment_ids)
+        rows = Milestone._state_rows(shipment_ids=shipment_ids)
+        key_to_id = {(r[1], r[2], r[3]): r[0] for r in rows}
         first_of_key, to_create = {}, []
         for vals in prepared:
             key = Milestone._key_of(vals)
             if key not in key_to_id and key not in first_of_key:
                 first_of_key[key] = len(to_create)
                 to_create.append(vals)
-        created = Milestone.with_context(logistics_skip_recompute=True).create(to_create)
+        created = Milestone._insert_milestones(to_create)
         new_ids = set(created.ids)
         for key, position in first_of_key.items():
             key_to_id[key] = created[position].id
@@ -273,9 +275,9 @@ class LogisticsShipment(models.Model):
             else:
                 results.append({"status": "duplicate", "milestone_id": milestone_id})
                 dup_vals.append(Milestone._duplicate_values(milestone_id, vals))
-        if dup_vals:
-            self.env["logistics.shipment.milestone.duplicate"].create(dup_vals)
-        shipments._logistics_recompute_state()
+        Milestone._insert_duplicates(dup_vals)
+        # The shipments are locked: their milestones are the ones read above plus the new ones.
+        shipments._logistics_recompute_state(rows + Milestone._state_rows(ids=created.ids))
         return results
 
     def _logistics_lock(self):
@@ -298,68 +300,109 @@ class LogisticsShipment(models.Model):
             [sorted(self.ids)],
         )
 
-    def _logistics_recompute_state(self):
-        """Derive state, current milestone, dates and POD from the milestones."""
+    # Derived fields written with one UPDATE for all touched shipments: no tracking,
+    # no hooks depend on them. The others (state, POD flags) go through the ORM, in
+    # one write per distinct value, for the chatter tracking and the invoice hooks.
+    _LOGISTICS_SQL_FIELDS = (
+        "current_milestone_id", "current_reason_id", "last_event_at", "date_picked_up",
+        "date_delivered", "pod_date", "pod_document_url",
+    )
+
+    def _logistics_recompute_state(self, rows=None):
+        """Derive state, current milestone, dates and POD from the milestones.
+
+        Reads the milestones of all shipments with one query (or takes ``rows``, all
+        of them as :meth:`logistics.shipment.milestone._state_rows` returns them) and
+        writes effects and derived fields in bulk: this runs once per inbox batch over
+        thousands of shipments (it was 10.3 s of a 10,000-event batch through the ORM).
+        """
         if not self:
             return
         Milestone = self.env["logistics.shipment.milestone"]
-        milestones = Milestone.search([("shipment_id", "in", self.ids)])
+        self.flush_recordset()
+        if rows is None:
+            rows = Milestone._state_rows(shipment_ids=self.ids)
         by_shipment = {}
-        for m in milestones:
-            by_shipment.setdefault(m.shipment_id.id, Milestone)
-            by_shipment[m.shipment_id.id] |= m
+        for row in rows:
+            by_shipment.setdefault(row[1], []).append(row)
+        codes = {  # code id -> (code, kind, rank, shipment state), read once
+            c.id: (c.code, c.kind, c.rank, c.shipment_state)
+            for c in self.env["logistics.milestone.code"]._code_map().values()
+        }
+        code_of = {c_id: c[0] for c_id, c in codes.items()}
+        kind_of = {c_id: c[1] for c_id, c in codes.items()}
+        effect_rows, sql_rows, orm_groups = [], [], {}
         for shipment in self:
-            records = by_shipment.get(shipment.id, Milestone)
+            rows = by_shipment.get(shipment.id, [])
             derivation = state_machine.derive(
                 state_machine.Milestone(
-                    key=m.id,
-                    code=m.code_id.code,
-                    kind=m.code_id.kind,
-                    rank=m.code_id.rank,
-                    occurred_at=m.occurred_at,
-                    voided=m.voided,
-                    state=m.code_id.shipment_state,
+                    key=r[0], code=codes[r[2]][0], kind=codes[r[2]][1], rank=codes[r[2]][2],
+                    occurred_at=r[3], voided=r[4], state=codes[r[2]][3],
                 )
-                for m in records
+                for r in rows
             )
-            changed = {}
-            for m in records:
-                effect = derivation.effects.get(m.id)
-                if m.effect != effect:
-                    changed.setdefault(effect, []).append(m.id)
-            for effect, ids in changed.items():  # one UPDATE per effect value
-                Milestone.browse(ids).write({"effect": effect})
-            live = records.filtered(lambda m: not m.voided)
-            current = Milestone.browse(derivation.current)
+            effect_rows.extend(
+                (r[0], derivation.effects.get(r[0]))
+                for r in rows if (r[5] or None) != derivation.effects.get(r[0]))
+            live = [r for r in rows if not r[4]]
+            current = next((r for r in rows if r[0] == derivation.current), None)
             vals = {
                 "state": derivation.state,
-                "current_milestone_id": current.id,
-                "last_event_at": max(live.mapped("occurred_at"), default=False),
+                "current_milestone_id": current[0] if current else False,
+                "current_reason_id": current[8] if current and current[8] else False,
+                "last_event_at": max((r[3] for r in live), default=False),
                 "date_picked_up": min(
-                    live.filtered(lambda m: m.code_id.code == "picked_up").mapped("occurred_at"),
-                    default=False,
-                ),
-                "date_delivered": current.occurred_at
-                if derivation.state == "delivered"
+                    (r[3] for r in live if code_of[r[2]] == "picked_up"), default=False),
+                "date_delivered": current[3] if current and derivation.state == "delivered"
                 else False,
             }
-            pod_sources = live.filtered(
-                lambda m: m.code_id.kind == state_machine.EVIDENCE
-                or (m.code_id.code == "delivered" and (m.pod_signed_by or m.pod_document_url))
-            ).sorted(lambda m: (m.occurred_at, m.id))
+            pod_sources = sorted(
+                (r for r in live if kind_of[r[2]] == state_machine.EVIDENCE
+                 or (code_of[r[2]] == "delivered" and (r[6] or r[7]))),
+                key=lambda r: (r[3], r[0]),
+            )
             vals["pod_received"] = bool(pod_sources)
+            vals["pod_date"] = shipment.pod_date
+            vals["pod_document_url"] = shipment.pod_document_url
             if pod_sources:
-                first = pod_sources[0]
-                vals["pod_date"] = shipment.pod_date or first.occurred_at
-                signer = next((m.pod_signed_by for m in pod_sources if m.pod_signed_by), False)
-                url = next((m.pod_document_url for m in pod_sources if m.pod_document_url), False)
+                vals["pod_date"] = shipment.pod_date or pod_sources[0][3]
+                signer = next((r[6] for r in pod_sources if r[6]), False)
+                url = next((r[7] for r in pod_sources if r[7]), False)
                 if signer and not shipment.pod_signed_by:
                     vals["pod_signed_by"] = signer
                 if url and not shipment.pod_document_url:
                     vals["pod_document_url"] = url
             changed = {k: v for k, v in vals.items() if _differs(shipment, k, v)}
-            if changed:
-                shipment.write(changed)
+            if any(k in self._LOGISTICS_SQL_FIELDS for k in changed):
+                sql_rows.append((shipment.id, *(vals[k] or None for k in self._LOGISTICS_SQL_FIELDS)))
+            orm_vals = tuple(sorted(
+                (k, v) for k, v in changed.items() if k not in self._LOGISTICS_SQL_FIELDS))
+            if orm_vals:
+                orm_groups.setdefault(orm_vals, []).append(shipment.id)
+        if effect_rows:
+            self.env.cr.execute(SQL(
+                """UPDATE logistics_shipment_milestone m SET effect = v.effect
+                     FROM (VALUES %s) AS v(id, effect) WHERE m.id = v.id""",
+                SQL(", ").join(effect_rows),
+            ))
+            Milestone.browse([r[0] for r in effect_rows]).invalidate_recordset(["effect"])
+        if sql_rows:
+            columns = self._LOGISTICS_SQL_FIELDS
+            self.env.cr.execute(SQL(
+                """UPDATE logistics_shipment s SET %s, write_uid = %s,
+                          write_date = now() at time zone 'utc'
+                     FROM (VALUES %s) AS v(id, %s) WHERE s.id = v.id""",
+                SQL(", ").join(
+                    SQL("%s = v.%s::%s", SQL.identifier(c), SQL.identifier(c),
+                        SQL(self._fields[c].column_type[1])) for c in columns),
+                self.env.uid,
+                SQL(", ").join(sql_rows),
+                SQL(", ").join(SQL.identifier(c) for c in columns),
+            ))
+            self.browse([r[0] for r in sql_rows]).invalidate_recordset(
+                [*columns, "write_uid", "write_date"])
+        for orm_vals, ids in orm_groups.items():
+            self.browse(ids).write(dict(orm_vals))
 
     # ------------------------------------------------------------------ actions
     def action_add_milestone(self):

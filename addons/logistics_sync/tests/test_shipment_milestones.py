@@ -179,3 +179,64 @@ class TestShipmentMilestones(LogisticsCase):
             sorted((m.code, m.occurred_at, m.effect) for m in shipment.milestone_ids),
             sorted((m.code, m.occurred_at, m.effect) for m in reference.milestone_ids),
         )
+
+
+@tagged("post_install", "-at_install")
+class TestBulkApply(LogisticsCase):
+    """_apply_milestones writes milestones, duplicates and derived fields in bulk SQL:
+    what it stores must be exactly what the ORM would store."""
+
+    def test_bulk_insert_stores_related_and_default_columns(self):
+        other = self.env["res.company"].create({"name": "Bulk Co"})
+        shipments = self.new_shipment() | self.new_shipment(company_id=other.id)
+        before = datetime.now().replace(microsecond=0)
+        shipments._apply_milestones([
+            {"shipment_id": s.id, "code": "picked_up", "occurred_at": at(1)} for s in shipments
+        ] + [{"shipment_id": shipments[0].id, "code": "picked_up", "occurred_at": at(1),
+              "source": "wms", "external_event_id": "dup-1"}])
+        for shipment in shipments:
+            milestone = shipment.milestone_ids
+            self.assertEqual(len(milestone), 1)
+            self.assertEqual(milestone.company_id, shipment.company_id)
+            self.assertEqual(milestone.code, "picked_up")
+            self.assertEqual(milestone.source, "manual")
+            self.assertGreaterEqual(milestone.received_at, before)
+            self.assertEqual(milestone.create_uid, self.env.user)
+            self.assertEqual(shipment.state, "picked_up")
+            self.assertEqual(shipment.current_milestone_id, milestone)
+        duplicate = shipments[0].milestone_ids.duplicate_ids
+        self.assertEqual((duplicate.source, duplicate.external_event_id), ("wms", "dup-1"))
+        self.assertEqual(duplicate.shipment_id, shipments[0])
+        self.assertEqual(duplicate.company_id, shipments[0].company_id)
+        self.assertEqual(self.env["logistics.shipment.milestone"].search_count(
+            [("code", "=", "picked_up"), ("shipment_id", "in", shipments.ids)]), 2,
+            "the stored related column is searchable")
+
+    def test_extra_fields_fall_back_to_the_orm(self):
+        """A value outside the bulk columns (an extension's field) goes through create()."""
+        shipment = self.new_shipment()
+        Milestone = self.env["logistics.shipment.milestone"]
+        code = self.env.ref("logistics_sync.milestone_code_in_transit")
+        record = Milestone._insert_milestones([{
+            "shipment_id": shipment.id, "code_id": code.id, "occurred_at": at(2),
+            "void_reason": "kept by the ORM path"}])
+        self.assertEqual(record.void_reason, "kept by the ORM path")
+        self.assertEqual(record.code, "in_transit")
+
+    def test_derived_fields_and_reason_follow_the_current_milestone(self):
+        shipment = self.new_shipment()
+        self.apply(shipment, ("in_transit", 1), ("exception", 2, {"reason": "damaged"}))
+        self.assertEqual(shipment.state, "exception")
+        self.assertEqual(shipment.current_reason_id.code, "damaged")
+        self.apply(shipment, ("delivered", 3, {"pod_signed_by": "R. Ceiver",
+                                               "pod_document_url": "https://pod.example/1"}))
+        self.assertEqual(shipment.state, "delivered")
+        self.assertFalse(shipment.current_reason_id)
+        self.assertEqual(shipment.date_delivered, at(3))
+        self.assertEqual(shipment.last_event_at, at(3))
+        self.assertTrue(shipment.pod_received)
+        self.assertEqual(shipment.pod_date, at(3))
+        self.assertEqual(shipment.pod_document_url, "https://pod.example/1")
+        self.assertEqual(shipment.pod_signed_by, "R. Ceiver")
+        self.env.invalidate_all()
+        self.assertEqual(shipment.current_milestone_id.code, "delivered", "stored, not only cached")

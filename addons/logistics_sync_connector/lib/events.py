@@ -162,14 +162,46 @@ def _inline_refs(node, defs):
     return node
 
 
+def _event_schema() -> dict:
+    schema = load_schema()
+    return _inline_refs(schema["$defs"]["event"], schema["$defs"])
+
+
 @lru_cache(maxsize=1)
 def _event_validator():
-    """A validator for one event (the published schema's ``$defs/event``, inlined)."""
+    """The reference validator for one event (``$defs/event``, inlined): it words
+    the error of an invalid event."""
     import jsonschema
 
-    schema = load_schema()
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(_inline_refs(schema["$defs"]["event"], schema["$defs"]))
+    jsonschema.Draft202012Validator.check_schema(load_schema())
+    return jsonschema.Draft202012Validator(_event_schema())
+
+
+@lru_cache(maxsize=1)
+def _event_check():
+    """A compiled validator for one event: the hot path of the inbox job.
+
+    The event schema uses only keywords that draft-07 and 2020-12 define alike
+    (type, const, required, properties, anyOf, pattern, min/maxLength), so
+    fastjsonschema compiles it to plain Python; it was 3.2 s of 3.6 s parsing
+    10,000 events with jsonschema (bench: cProfile of the inbox job), ~0.1 s now.
+    An invalid event is worded by :func:`_event_validator`; a test checks that both
+    always agree.
+    """
+    import fastjsonschema
+
+    schema = dict(_event_schema(), **{"$schema": "http://json-schema.org/draft-07/schema#"})
+    return fastjsonschema.compile(schema)
+
+
+def event_is_valid(item) -> bool:
+    from fastjsonschema import JsonSchemaValueException
+
+    try:
+        _event_check()(item)
+    except JsonSchemaValueException:
+        return False
+    return True
 
 
 def validate(data) -> None:
@@ -181,17 +213,17 @@ def validate(data) -> None:
             raise PayloadError("$.events: at least one event is required")
     else:
         items = [("$", data)]
-    from jsonschema.exceptions import best_match
-
-    validator = _event_validator()
     for path, item in items:
-        if validator.is_valid(item):
+        if event_is_valid(item):
             continue
-        error = best_match(validator.iter_errors(item))
-        if error is not None:
-            where = path + "".join(
-                f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-            raise PayloadError(f"{where}: {error.message}")
+        from jsonschema.exceptions import best_match
+
+        error = best_match(_event_validator().iter_errors(item))
+        if error is None:  # the validators disagree: trust the reference one
+            continue
+        where = path + "".join(
+            f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        raise PayloadError(f"{where}: {error.message}")
 
 
 def _event(data: dict) -> CanonicalEvent:

@@ -4,12 +4,13 @@ import logging
 import uuid
 from datetime import timedelta
 
-import psycopg2.errors
+from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL
 
 from ..lib import events as lib_events
 from ..lib import outbound as lib_outbound
@@ -34,6 +35,9 @@ STATES = [
 ]
 REPLAYABLE = ("unmapped", "unmatched", "invalid", "failed", "dead", "cancelled")
 FINAL_OUT = ("sent", "failed", "dead", "cancelled")
+# A job in one of these states will still run (a 'started' job whose worker died is
+# re-queued by the queue_job runner).
+LIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
 # Headers worth keeping with an inbound message (never Authorization or cookies).
 OUTBOUND_CHANNEL = "root.logistics.outbound"
 KEPT_HEADERS = (
@@ -161,18 +165,29 @@ class LogisticsSyncMessage(models.Model):
         return message_id
 
     @api.model
-    def _claim_inbound(self, backend, limit):
+    def _claim_inbound(self, backend, limit, max_bytes=None):
+        """Lock the oldest due messages of a backend: at most ``limit`` messages and,
+        past the first one, ``max_bytes`` of payload, so that a job stays short
+        whether messages carry one event or 500."""
+        self.flush_model()
         self.env.cr.execute(
-            """SELECT id FROM logistics_sync_message
+            """SELECT id, coalesce(octet_length(payload), 0) FROM logistics_sync_message
                 WHERE backend_id = %s AND direction = 'in' AND state = 'pending'
                   AND (next_attempt_at IS NULL OR next_attempt_at <= now() at time zone 'utc')
                 ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
             [backend.id, limit],
         )
-        return self.browse([r[0] for r in self.env.cr.fetchall()])
+        ids, total = [], 0
+        for message_id, size in self.env.cr.fetchall():
+            if ids and max_bytes and total + size > max_bytes:
+                break
+            ids.append(message_id)
+            total += size
+        return self.browse(ids)
 
     @api.model
     def _has_due_inbound(self, backend):
+        self.flush_model()
         self.env.cr.execute(
             """SELECT 1 FROM logistics_sync_message
                 WHERE backend_id = %s AND direction = 'in' AND state = 'pending'
@@ -184,6 +199,7 @@ class LogisticsSyncMessage(models.Model):
 
     @api.model
     def _next_inbound_retry(self, backend):
+        self.flush_model()
         self.env.cr.execute(
             """SELECT min(next_attempt_at) FROM logistics_sync_message
                 WHERE backend_id = %s AND direction = 'in' AND state = 'pending'
@@ -246,9 +262,10 @@ class LogisticsSyncMessage(models.Model):
         return result
 
     def _create_bindings(self, backend, new_bindings):
-        """Bind external ids; one that a concurrent job of the same backend bound first is
-        kept as it is (two inbox jobs of a backend can run at once: queue_job's identity
-        key only spares a second *waiting* job; found by tests/test_fuzz_webhook.py)."""
+        """Bind external ids; one bound meanwhile by another transaction is kept as it is
+        instead of failing the whole batch on the unique constraint. (Found by
+        tests/test_fuzz_webhook.py when two inbox jobs of a backend could run at once;
+        the inbox lock of _process_inbox now prevents that, this stays as the guard.)"""
         Binding = self.env["logistics.shipment.binding"]
         values = [{"backend_id": backend.id, "external_id": ext, "shipment_id": s.id}
                   for ext, s in new_bindings.items()]
@@ -256,13 +273,13 @@ class LogisticsSyncMessage(models.Model):
             with self.env.cr.savepoint():
                 Binding.create(values)
             return
-        except psycopg2.errors.UniqueViolation:
+        except pg_errors.UniqueViolation:
             _logger.info("backend %s: external ids bound concurrently, binding one by one", backend.code)
         for vals in values:
             try:
                 with self.env.cr.savepoint():
                     Binding.create(vals)
-            except psycopg2.errors.UniqueViolation:
+            except pg_errors.UniqueViolation:
                 pass
 
     def _process_inbound(self):
@@ -322,32 +339,72 @@ class LogisticsSyncMessage(models.Model):
             })
             owners.append((message, index, shipment))
         applied = self._apply_values(values, owners)
+        job_uuid = self.env.context.get("job_uuid")
+        updates, links = [], []
         for message in self:
-            if message in outcomes and message.id not in applied["failed"]:
+            failed = applied["failed"].get(message.id)
+            if message in outcomes and not failed:
+                state, error, result = outcomes[message]
+                updates.append(dict(self._inbound_row(message), state=state, error=error,
+                                    result=result, processed_at=now))
                 continue
             msg_applied = applied["ok"].get(message.id, [])
-            indexes = sorted(set(json.loads(message.applied_events or "[]")) | {i for i, _s in msg_applied})
-            vals = {"applied_events": json.dumps(indexes), "processed_at": now,
-                    "job_uuid": self.env.context.get("job_uuid") or message.job_uuid}
-            if msg_applied:
-                vals["shipment_ids"] = [(4, s) for _i, s in msg_applied]
-            if message.id in applied["failed"]:
-                vals.update(message._failure_values(applied["failed"][message.id]))
+            links.extend((message.id, shipment_id) for _i, shipment_id in msg_applied)
+            row = self._inbound_row(message)
+            row.update(
+                applied_events=json.dumps(sorted(
+                    set(json.loads(message.applied_events or "[]")) | {i for i, _s in msg_applied})),
+                processed_at=now, job_uuid=job_uuid or message.job_uuid,
+                result=_("%(applied)s event(s) applied, %(created)s new milestone(s).",
+                         applied=len(msg_applied), created=applied["created"].get(message.id, 0)),
+            )
+            if failed:
+                row.update(message._failure_values(failed))
             elif message in problems:
                 kind = "unmapped" if "unmapped" in problems[message] else "unmatched"
-                vals.update(state=kind, error="; ".join(
+                row.update(state=kind, error="; ".join(
                     f"{k}: {', '.join(sorted(v))}" for k, v in problems[message].items()))
             else:
-                vals.update(state="done", error=False)
-            created = applied["created"].get(message.id, 0)
-            vals["result"] = _("%(applied)s event(s) applied, %(created)s new milestone(s).",
-                               applied=len(msg_applied), created=created)
-            message.write(vals)
-        for message, (state, error, result) in outcomes.items():
-            if message.id in applied["failed"]:
-                continue
-            message.write({"state": state, "error": error, "result": result, "processed_at": now})
+                row.update(state="done", error=False)
+            updates.append(row)
+        self._write_inbound_rows(updates, links)
         return _("%s message(s) processed.", len(self))
+
+    # Columns that processing an inbound message changes.
+    _INBOUND_COLUMNS = ("state", "error", "result", "applied_events", "processed_at", "job_uuid",
+                        "attempts", "next_attempt_at")
+
+    @api.model
+    def _inbound_row(self, message):
+        return {"id": message.id, **{c: message[c] for c in self._INBOUND_COLUMNS}}
+
+    def _write_inbound_rows(self, rows, links):
+        """Write the outcome of a batch with one UPDATE and link the shipments with one
+        INSERT: one ORM write per message was 4.1 s of a 1,000-message batch."""
+        if not rows:
+            return
+        columns = self._INBOUND_COLUMNS
+        self.flush_model()
+        self.env.cr.execute(SQL(
+            """UPDATE logistics_sync_message m SET %s, write_uid = %s,
+                      write_date = now() at time zone 'utc'
+                 FROM (VALUES %s) AS v(id, %s) WHERE m.id = v.id""",
+            SQL(", ").join(
+                SQL("%s = v.%s::%s", SQL.identifier(c), SQL.identifier(c),
+                    SQL(self._fields[c].column_type[1])) for c in columns),
+            self.env.uid,
+            SQL(", ").join(tuple(None if row.get(c) is False else row.get(c)
+                                 for c in ("id", *columns)) for row in rows),
+            SQL(", ").join(SQL.identifier(c) for c in columns),
+        ))
+        if links:
+            self.env.cr.execute(SQL(
+                """INSERT INTO logistics_sync_message_shipment_rel (message_id, shipment_id)
+                   VALUES %s ON CONFLICT DO NOTHING""",
+                SQL(", ").join(sorted(set(links))),
+            ))
+        self.browse([row["id"] for row in rows]).invalidate_recordset(
+            [*columns, "shipment_ids", "write_uid", "write_date"])
 
     def _apply_values(self, values, owners):
         """Apply all milestones in one batch; isolate a failing message when needed."""
@@ -446,7 +503,29 @@ class LogisticsSyncMessage(models.Model):
                                ("state", "=", "pending"), ("batch_key", "=", False)])
         realtime = pending.filtered(
             lambda m: not backend._flow(m.flow) or backend._flow(m.flow).mode == "realtime")
-        realtime._enqueue_send()
+        realtime._without_live_job()._enqueue_send()
+
+    def _without_live_job(self):
+        """These messages minus those whose delivery job will still run, and minus those
+        being delivered right now (their row is locked by the sending job).
+
+        Re-enqueuing (safety-net cron, resuming a backend) must neither add a second job
+        for a message whose job is queued, running, or died with its worker (queue_job
+        re-queues it), nor write to a message while it is being sent: the sending job
+        would fail after the receiver accepted the request and send it again."""
+        if not self:
+            return self
+        self.flush_recordset(["job_uuid"])
+        self.env["queue.job"].flush_model(["uuid", "state"])
+        self.env.cr.execute(
+            """SELECT m.id FROM logistics_sync_message m
+                WHERE m.id = ANY(%s)
+                  AND NOT EXISTS (SELECT 1 FROM queue_job j
+                                   WHERE j.uuid = m.job_uuid AND j.state = ANY(%s))
+                FOR NO KEY UPDATE OF m SKIP LOCKED""",
+            [self.ids, list(LIVE_JOB_STATES)],
+        )
+        return self.browse([r[0] for r in self.env.cr.fetchall()])
 
     def _blocking_predecessor(self):
         """An earlier undelivered message for the same ordering key, if any."""
@@ -462,6 +541,17 @@ class LogisticsSyncMessage(models.Model):
     def _send(self):
         """Job: deliver one outbound message, honouring order, circuit and rate limit."""
         self.ensure_one()
+        # One delivery in flight per message, and nothing else writes to it meanwhile: a
+        # concurrent change surfaces here, before the request, not as a serialization
+        # failure after the receiver accepted it (which would send it again).
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute(
+                    "SELECT 1 FROM logistics_sync_message WHERE id = %s FOR NO KEY UPDATE NOWAIT",
+                    [self.id])
+        except pg_errors.LockNotAvailable:
+            raise RetryableJobError(_("Message %s is being sent by another job", self.id),
+                                    seconds=10, ignore_retry=True) from None
         if self.state != "pending":
             return _("Nothing to do: message is %s.", self.state)
         backend = self.backend_id
@@ -582,7 +672,8 @@ class LogisticsSyncMessage(models.Model):
     @api.model
     def _cron_requeue(self):
         """Safety net (e.g. after a crash): every backend with due inbound messages has
-        a processing job waiting (the job identity key prevents doubles)."""
+        a processing job waiting (the job identity key prevents doubles), and every due
+        outbound message without a live delivery job gets one."""
         self.env.cr.execute(
             """SELECT DISTINCT backend_id FROM logistics_sync_message
                 WHERE direction = 'in' AND state = 'pending'
@@ -591,7 +682,7 @@ class LogisticsSyncMessage(models.Model):
             backend.with_user(backend.integration_user_id)._enqueue_inbox()
         stale = self.search([("direction", "=", "out"), ("state", "=", "pending"),
                              ("batch_key", "=", False), "|", ("next_attempt_at", "=", False),
-                             ("next_attempt_at", "<=", fields.Datetime.now())])
+                             ("next_attempt_at", "<=", fields.Datetime.now())])._without_live_job()
         for backend in stale.backend_id:
             mine = stale.filtered(lambda m, b=backend: m.backend_id == b)
             mine.with_user(backend.integration_user_id)._enqueue_send()

@@ -334,3 +334,31 @@ def test_fuzz_verifiers_raise_only_signature_errors(headers, body):
                    lambda: signatures.verify_easypost(headers, body, ["plain"])):
         with pytest.raises(signatures.SignatureError):
             verify()
+
+
+# Near-valid events: every field of the schema, each either a good value or a wrong one.
+_texts = st.none() | st.text(max_size=6) | st.integers() | st.just("x" * 1025) | st.just("")
+_times = st.sampled_from(["2026-11-20T14:03:00Z", "2026-11-20 14:03+01:00", "2026-11-20T14:03:00",
+                          "20-11-2026", "", "2026-11-20T14:03:00.123-0530"]) | st.integers() | st.none()
+_shipments = st.fixed_dictionaries({}, optional={
+    "reference": _texts, "external_id": _texts, "tracking_number": _texts, "carrier": _texts})
+_milestones = st.fixed_dictionaries({}, optional={
+    "code": _texts | st.just("c" * 129), "occurred_at": _times, "location": _texts,
+    "reason": _texts, "detail": _texts})
+near_valid_events = st.fixed_dictionaries({}, optional={
+    "type": st.sampled_from(["shipment.milestone", "shipment.created", 1]),
+    "id": _texts | st.just("i" * 256),
+    "shipment": _shipments | st.lists(st.integers(), max_size=1),
+    "milestone": _milestones | st.none(),
+    "pod": st.none() | st.fixed_dictionaries({}, optional={
+        "signed_by": _texts, "received_at": _times, "document_url": _texts}) | st.integers(),
+    "extra": st.integers(),
+})
+
+
+@settings(max_examples=600, deadline=None)
+@given(near_valid_events | json_values)
+def test_compiled_event_validator_agrees_with_the_reference(item):
+    """The inbox validates with a compiled schema; it must accept exactly what the
+    published JSON Schema (2020-12, jsonschema) accepts."""
+    assert events.event_is_valid(item) == events._event_validator().is_valid(item), item

@@ -74,6 +74,31 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
                                                "shipment.update", "dup", {})
         self.assertEqual(first, second)
 
+    def test_safety_net_requeues_only_messages_without_a_live_job(self):
+        Job = self.env["queue.job"]
+        message = self.Message.with_user(self.integration_user)._create_outbound(
+            self.backend.with_user(self.integration_user), "outbound_shipment",
+            "shipment.update", "safety-net", {"n": 1})
+        job = Job.search([("uuid", "=", message.job_uuid)])
+        self.assertEqual((job.state, job.method_name), ("pending", "_send"))
+        jobs = Job.search_count([])
+        # Queued, handed to a worker, running (or its worker died: queue_job re-queues
+        # it): the cron adds no second job and does not touch the message.
+        for state in ("pending", "enqueued", "started"):
+            job.state = state
+            self.Message._cron_requeue()
+            self.assertEqual(Job.search_count([]), jobs, state)
+            self.assertEqual(message.job_uuid, job.uuid, state)
+        # The job is gone for good (cancelled by hand) while the message waits: a new one.
+        job.state = "cancelled"
+        self.Message._cron_requeue()
+        self.assertEqual(Job.search_count([]), jobs + 1)
+        new_job = Job.search([("uuid", "=", message.job_uuid)])
+        self.assertEqual((new_job.state, new_job.method_name), ("pending", "_send"))
+        self.assertNotEqual(new_job, job)
+        self.Message._cron_requeue()
+        self.assertEqual(Job.search_count([]), jobs + 1, "and only once")
+
     @responses.activate
     def test_5xx_and_timeouts_retry_with_backoff_then_dead(self):
         responses.add(responses.POST, URL, status=503)

@@ -2,10 +2,13 @@ import json
 import time
 from unittest.mock import patch
 
+from odoo import sql_db
+from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import tagged
 
 from ..lib import signatures
+from ..models.logistics_backend import INBOX_LOCK
 from .common import TMS_SECRET, WebhookCase, generic_event
 
 
@@ -298,3 +301,57 @@ class TestWebhookInbound(WebhookCase):
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         response = self.post_raw(self.url, form, headers)
         self.assertEqual(response.status_code, 400, "authentic, not JSON: quarantined")
+
+    def test_a_job_takes_a_bounded_share_of_the_inbox_and_chains_the_rest(self):
+        """Claims stop at the byte budget (after at least one message); the job that
+        leaves messages behind enqueues the next one."""
+        for hour in range(3):
+            self.post_signed(generic_event("TEST-SHP-1", "in_transit", f"2026-11-20T0{hour}:00:00Z"))
+        self.env["ir.config_parameter"].sudo().set_param(
+            "logistics_sync_connector.inbox_batch_bytes", 1)
+        with trap_jobs() as trap:
+            self.process()
+            trap.assert_jobs_count(1, only=self.backend._process_inbox)
+        self.assertEqual(self.messages().mapped("state"), ["done", "pending", "pending"])
+        self.env["ir.config_parameter"].sudo().set_param(
+            "logistics_sync_connector.inbox_batch_bytes", 10 << 20)
+        with trap_jobs() as trap:
+            self.process()
+            trap.assert_jobs_count(1, only=self.backend._process_inbox)  # a fresh look
+        self.assertEqual(self.messages().mapped("state"), ["done"] * 3)
+        self.assertEqual(len(self.shipment.milestone_ids), 3)
+        with trap_jobs() as trap:
+            self.assertEqual(self.process(), "Nothing to process.")
+            trap.assert_jobs_count(0)
+
+    def test_one_job_at_a_time_per_backend(self):
+        """A job that finds another one processing the same inbox is postponed by a
+        second (no serialization failure, which queue_job would retry 5 s later)."""
+        self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T08:00:00Z"))
+        with sql_db.db_connect(self.env.cr.dbname).cursor() as other:  # another connection
+            other.execute("SELECT pg_advisory_xact_lock(%s, %s)", [INBOX_LOCK, self.backend.id])
+            with self.assertRaises(RetryableJobError) as caught:
+                self.process()
+            self.assertEqual(caught.exception.seconds, 1)
+            self.assertEqual(self.messages().state, "pending")
+        self.process()  # the other job ended: its lock is gone
+        self.assertEqual(self.messages().state, "done")
+
+    def test_state_changes_reach_the_chatter_only_when_the_backend_asks(self):
+        Tracking = self.env["mail.tracking.value"]
+
+        def process_and_count():
+            self.backend.with_user(self.integration_user).with_context(
+                tracking_disable=False)._process_inbox()
+            self.env.flush_all()
+            self.env.cr.precommit.run()
+            return Tracking.search_count([("mail_message_id.model", "=", "logistics.shipment"),
+                                          ("mail_message_id.res_id", "=", self.shipment.id)])
+
+        self.post_signed(generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z"))
+        self.assertEqual(process_and_count(), 0)
+        self.assertEqual(self.shipment.state, "picked_up")
+        self.backend.track_state_changes = True
+        self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T09:00:00Z"))
+        self.assertEqual(process_and_count(), 1)
+        self.assertEqual(self.shipment.state, "in_transit")

@@ -1,0 +1,255 @@
+"""Inbox processing by the queue_job jobs: backlog drain, end-to-end lag, memory.
+
+    bash bench/run.sh process [--backlogs 10000,100000] [--workers 0,2] [--lag-seconds 30]
+                              [--rate 100] [--soak-events 0]
+
+Everything goes through a real server started as `make run` starts it, on 127.0.0.1:
+* drain: a backlog of N events is POSTed as signed webhooks (100 events per request)
+  while the server runs without its job runner, then the server is started with the
+  runner and timed until the inbox is empty (events applied = new milestones);
+* lag: with the runner on, one event per request at a steady rate (default 100/s),
+  each for a fresh shipment; a poller sees each shipment leave 'draft' (every 20 ms):
+  lag = seen - sent, webhook received -> shipment state updated;
+* soak (--soak-events N): one large backlog drained with RSS sampled every 5 s, to show
+  that memory does not grow with the number of events.
+The events cycle through picked_up / in_transit / out_for_delivery / delivered, spread
+over --shipments shipments, so every batch derives real state changes.
+"""
+
+import argparse
+import json
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import psycopg2
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_ingest import load, sign, start, stop  # noqa: E402
+from common import child_pids, odoo_env, percentile, rss_mib, table, write_json  # noqa: E402
+
+CODES = ("picked_up", "in_transit", "out_for_delivery", "delivered")
+
+
+def stamp(seconds):
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def make_event(run, i, ref, base):
+    return {"type": "shipment.milestone", "id": f"{run}-{i}", "shipment": {"reference": ref},
+            "milestone": {"code": CODES[i % len(CODES)], "occurred_at": stamp(base + i),
+                          "location": "Bench hub"}}
+
+
+def signed(run, i, payload):
+    body = json.dumps(payload).encode()
+    msg_id, ts = f"{run}-req-{i}", int(time.time())
+    return "/logistics/webhook/demo-tms", body, {
+        "Content-Type": "application/json", "webhook-id": msg_id, "webhook-timestamp": str(ts),
+        "webhook-signature": sign(msg_id, ts, body)}
+
+
+def connect(db):
+    conn = psycopg2.connect(dbname=db)
+    conn.autocommit = True
+    return conn
+
+
+def scalar(conn, query, params=()):
+    with conn.cursor() as cr:
+        cr.execute(query, params)
+        return cr.fetchone()[0]
+
+
+def prepare(db, conf, shipments):
+    with odoo_env(db, conf) as env:
+        env.cr.execute("SELECT count(*) FROM logistics_shipment WHERE name LIKE 'PRC-%%'")
+        have = env.cr.fetchone()[0]
+        env["logistics.shipment"].create(
+            [{"name": f"PRC-{i:06d}"} for i in range(have, shipments)])
+        env["logistics.backend"].search([("code", "=", "demo-tms")]).max_attempts = 3
+    return [f"PRC-{i:06d}" for i in range(shipments)]
+
+
+def fill(db, conf, refs, events, run, per_request=100, connections=4):
+    """POST ``events`` events (``per_request`` per request) with no job runner."""
+    base = 1.9e9 + (zlib.crc32(run.encode()) % 10**5) * 10**4
+
+    def make(i):
+        payload = {"events": [make_event(run, k, refs[k % len(refs)], base)
+                              for k in range(i * per_request, (i + 1) * per_request)]}
+        return signed(run, i, payload)
+
+    proc, port = start(db, conf, 2, runner=False)
+    try:
+        result = load(port, make, events // per_request, connections, time_limit=600)
+    finally:
+        stop(proc)
+    assert result["statuses"] == {202: events // per_request}, result["statuses"]
+    return result
+
+
+def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0):
+    """Start the server with its runner on a full inbox; time until nothing is pending."""
+    conn = connect(db)
+    milestones_before = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone")
+    pending = scalar(conn, "SELECT count(*) FROM logistics_sync_message WHERE state = 'pending'")
+    launched = time.monotonic()
+    proc, _port = start(db, conf, workers, runner=True)
+    ready = time.monotonic()
+    samples, next_sample = [], ready
+    try:
+        while time.monotonic() - ready < timeout:
+            now = time.monotonic()
+            if now >= next_sample:
+                applied = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone")
+                samples.append((round(now - ready, 1), applied - milestones_before,
+                                round(rss_mib([proc.pid] + child_pids(proc.pid)), 1)))
+                next_sample = now + sample_every
+            if not scalar(conn, "SELECT count(*) FROM logistics_sync_message WHERE state = 'pending'"):
+                break
+            time.sleep(0.2)
+        done = time.monotonic()
+        rss_end = rss_mib([proc.pid] + child_pids(proc.pid))
+    finally:
+        stop(proc)
+    applied = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone") - milestones_before
+    with conn.cursor() as cr:
+        cr.execute("SELECT state, count(*) FROM logistics_sync_message GROUP BY state")
+        states = dict(cr.fetchall())
+    conn.close()
+    seconds = done - ready
+    return {"workers": workers, "messages": pending, "events": applied,
+            "expected": expect_events, "seconds": seconds,
+            "events_per_s": applied / seconds if seconds else 0.0,
+            "with_start_s": done - launched,
+            "rss_first_mib": samples[0][2] if samples else None,
+            "rss_max_mib": max((s[2] for s in samples), default=None), "rss_end_mib": rss_end,
+            "states": json.dumps(states), "samples": samples}
+
+
+def lag(db, conf, workers, rate, seconds, connections=8):
+    """Steady ``rate`` events/s, one per request and per fresh shipment; time until each
+    shipment's state is updated by the job."""
+    run = f"lag{workers}x{int(time.time()) % 100000}"
+    count = int(rate * seconds)
+    names = [f"{run}-{i:05d}" for i in range(count)]
+    with odoo_env(db, conf) as env:
+        env["logistics.shipment"].create([{"name": n} for n in names])
+    conn = connect(db)
+    sent, seen, acks, statuses = {}, {}, [], {}
+    lock = threading.Lock()
+    proc, port = start(db, conf, workers, runner=True)
+    pids = [proc.pid] + child_pids(proc.pid)
+    rss_before = rss_mib(pids)
+    stop_polling = threading.Event()
+
+    def poller():
+        waiting = set(names)
+        with conn.cursor() as cr:
+            while waiting and not stop_polling.is_set():
+                with lock:
+                    asked = [n for n in waiting if n in sent]
+                if asked:
+                    cr.execute("SELECT name FROM logistics_shipment WHERE name = ANY(%s) "
+                               "AND state <> 'draft'", [asked])
+                    now = time.monotonic()
+                    for (name,) in cr.fetchall():
+                        seen[name] = now
+                        waiting.discard(name)
+                time.sleep(0.02)
+
+    def sender(offset):
+        import http.client
+        http_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        for i in range(offset, count, connections):
+            due = t0 + i / rate
+            delay = due - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            path, body, headers = signed(run, i, make_event(run, i, names[i], 1.9e9))
+            started = time.monotonic()
+            with lock:
+                sent[names[i]] = started
+            http_conn.request("POST", path, body=body, headers=headers)
+            response = http_conn.getresponse()
+            response.read()
+            with lock:
+                acks.append(time.monotonic() - started)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+
+    poll = threading.Thread(target=poller)
+    poll.start()
+    t0 = time.monotonic() + 0.5
+    senders = [threading.Thread(target=sender, args=(k,)) for k in range(connections)]
+    for t in senders:
+        t.start()
+    for t in senders:
+        t.join()
+    sending = time.monotonic() - t0
+    deadline = time.monotonic() + 120
+    while len(seen) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    stop_polling.set()
+    poll.join()
+    rss_after = rss_mib([proc.pid] + child_pids(proc.pid))
+    stop(proc)
+    conn.close()
+    lags = [seen[n] - sent[n] for n in names if n in seen]
+    return {"workers": workers, "rate": rate, "events": count, "sent_per_s": count / sending,
+            "updated": len(lags), "lag_p50_ms": percentile(lags, 50) * 1000,
+            "lag_p95_ms": percentile(lags, 95) * 1000, "lag_max_ms": max(lags, default=0) * 1000,
+            "ack_p50_ms": percentile(acks, 50) * 1000, "ack_p99_ms": percentile(acks, 99) * 1000,
+            "statuses": json.dumps(statuses), "rss_before_mib": rss_before,
+            "rss_after_mib": rss_after}
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--conf", required=True)
+    parser.add_argument("--backlogs", default="10000,100000")
+    parser.add_argument("--workers", default="0,2")
+    parser.add_argument("--shipments", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=100)
+    parser.add_argument("--lag-seconds", type=float, default=30)
+    parser.add_argument("--soak-events", type=int, default=0)
+    args = parser.parse_args()
+    refs = prepare(args.db, args.conf, args.shipments)
+    workers_list = [int(w) for w in args.workers.split(",")]
+    drains, lags, soak = [], [], []
+    for workers in workers_list:
+        for size in [int(b) for b in args.backlogs.split(",") if b]:
+            fill(args.db, args.conf, refs, size, f"d{workers}n{size}")
+            drains.append(drain(args.db, args.conf, workers, size))
+            print(f"drained {size} events with workers={workers}: "
+                  f"{drains[-1]['events_per_s']:,.0f} events/s", flush=True)
+        if args.lag_seconds:
+            lags.append(lag(args.db, args.conf, workers, args.rate, args.lag_seconds))
+            print(f"lag at {args.rate}/s with workers={workers}: p50 "
+                  f"{lags[-1]['lag_p50_ms']:.0f} ms, p95 {lags[-1]['lag_p95_ms']:.0f} ms", flush=True)
+    if args.soak_events:
+        workers = workers_list[-1]
+        fill(args.db, args.conf, refs, args.soak_events, f"s{workers}", per_request=500)
+        result = drain(args.db, args.conf, workers, args.soak_events, sample_every=10.0)
+        soak.append(result)
+        table(f"Soak: {args.soak_events:,} events, RSS of all server processes over time", [
+            {"t_s": t, "events_applied": n, "rss_mib": r} for t, n, r in result["samples"]],
+            ["t_s", "events_applied", "rss_mib"])
+    if drains:
+        table("Drain: backlog applied by the queue_job jobs (runner ready -> inbox empty)", drains,
+              ["workers", "messages", "events", "expected", "seconds", "events_per_s",
+               "with_start_s", "rss_first_mib", "rss_max_mib", "rss_end_mib", "states"])
+    if lags:
+        table("End-to-end lag at a steady rate (webhook sent -> shipment state updated)", lags,
+              ["workers", "rate", "events", "sent_per_s", "updated", "lag_p50_ms", "lag_p95_ms",
+               "lag_max_ms", "ack_p50_ms", "ack_p99_ms", "statuses", "rss_before_mib",
+               "rss_after_mib"])
+    write_json("process", {"drain": drains, "lag": lags, "soak": soak,
+                           "shipments": args.shipments})
+
+
+if __name__ == "__main__":
+    main()
