@@ -440,6 +440,9 @@ def check(ctx, case, body, headers, response):
     ctx["statuses"][status] = ctx["statuses"].get(status, 0) + 1
     assert status < 500 or (status == 503 and case["target"] == PAUSED), f"{status} {response.text[:300]}"
     expected, detail = expect(ctx, case, body, headers)
+    if (status == 413 and expected in (404, 503) and case["chunked"] and len(body) > CAP
+            and (case["content_type"] or "").startswith(("application/x-www-form", "multipart/form-data"))):
+        return  # a chunked form body is read before the backend lookup (see ir_http.py): 413 first
     assert status == expected, f"expected {expected} ({detail}), got {status} {response.text[:300]}"
     target = case["target"]
     if status in (404, 413):

@@ -23,9 +23,13 @@ class IrHttp(models.AbstractModel):
         body cap; werkzeug parses the form from the cached bytes.
         """
         httprequest = request.httprequest
+        if httprequest.mimetype not in FORM_TYPES:
+            return
         max_body = request.env["logistics.backend"]._webhook_max_body()
-        httprequest.max_content_length = max_body  # also for the form parsing that follows
-        if httprequest.mimetype not in FORM_TYPES or (httprequest.content_length or 0) > max_body:
-            return  # not a form / announced too large: the controller answers (413)
-        # A chunked form body over the cap cannot be read twice: 413 here.
+        if (httprequest.content_length or 0) > max_body:
+            return  # announced too large: the controller answers, in the README's order
+        # Only here the cap applies before the controller: werkzeug checks it before any
+        # parsing (whatever the type), which would answer 413 before 404 / 503. A chunked
+        # form body over the cap cannot be read twice: 413 here.
+        httprequest.max_content_length = max_body
         httprequest.get_data(cache=True, parse_form_data=False)

@@ -301,6 +301,13 @@ class TestWebhookInbound(WebhookCase):
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         response = self.post_raw(self.url, form, headers)
         self.assertEqual(response.status_code, 400, "authentic, not JSON: quarantined")
+        # Over the cap, the README's order holds for forms too: unknown backend first.
+        self.env["ir.config_parameter"].set_param("logistics_sync_connector.webhook_max_body", 1000)
+        self.env.registry.clear_cache()
+        big = b"a=" + b"x" * 2000
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.assertEqual(self.post_raw("/logistics/webhook/nope", big, headers).status_code, 404)
+        self.assertEqual(self.post_raw(self.url, big, headers).status_code, 413)
 
     def test_a_job_takes_a_bounded_share_of_the_inbox_and_chains_the_rest(self):
         """Claims stop at the byte budget (after at least one message); the job that
