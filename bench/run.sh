@@ -4,9 +4,10 @@
 #   bash bench/run.sh ingest [args]        (webhook ingestion vs Odoo's automation webhook)
 #   bash bench/run.sh process [args]       (inbox drain, end-to-end lag, memory soak)
 #   bash bench/run.sh scale [args]         (webhook ingestion: workers, two nodes behind nginx)
+#   bash bench/run.sh outbound [args]      (outbound delivery rate, drain after an outage)
 # Each prints a table and writes bench/results/<name>.json.
 source "$(dirname "$0")/../scripts/common.sh"
-name="${1:?usage: bench/run.sh <reconcile|ingest|process|scale|...> [args]}"; shift
+name="${1:?usage: bench/run.sh <reconcile|ingest|process|scale|outbound|...> [args]}"; shift
 ensure_system_packages
 ensure_venv
 ensure_pg

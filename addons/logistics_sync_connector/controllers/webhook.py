@@ -17,6 +17,7 @@ from odoo.http import request
 from ..lib import adapters
 from ..lib.events import PayloadError
 from ..lib.signatures import SignatureError
+from ..models.logistics_backend import CODE_RE
 
 _logger = logging.getLogger(__name__)
 
@@ -34,10 +35,12 @@ class LogisticsWebhookController(http.Controller):
         csrf=False,
         save_session=False,
         readonly=False,
+        logistics_raw_body=True,  # ir.http keeps the raw bytes of form-typed bodies
     )
     def logistics_webhook(self, code, **_kwargs):
         Backend = request.env["logistics.backend"]
-        config = Backend._webhook_config(code)
+        # Not a backend code (e.g. %00 in the URL): no query, no cache entry.
+        config = Backend._webhook_config(code) if CODE_RE.fullmatch(code) else None
         if not config:
             return _json(404, {"error": "unknown backend"})
         if config["paused"]:

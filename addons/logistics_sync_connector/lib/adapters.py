@@ -59,7 +59,8 @@ class Adapter:
         raise NotImplementedError
 
     def message_id(self, headers, body: bytes, signed_id: str | None) -> str:
-        """The provider's id of this delivery, for deduplication (PayloadError if none)."""
+        """The provider's id of this delivery, for deduplication (PayloadError if none or
+        unusable: see events.check_event_id)."""
         raise NotImplementedError
 
     def parse(self, body: bytes) -> list[events.CanonicalEvent]:
@@ -132,7 +133,7 @@ class GenericAdapter(Adapter):
     def message_id(self, headers, body, signed_id):
         # Standard Webhooks: webhook-id is the idempotency key of the delivery.
         events.parse_json(body)  # malformed bodies are rejected before storage
-        return signed_id
+        return events.check_event_id(signed_id, "webhook-id")
 
     def parse(self, body):
         return events.parse_generic(body)[1]
@@ -172,7 +173,7 @@ class EasyPostAdapter(Adapter):
         event_id = data.get("id") if isinstance(data, dict) else None
         if not isinstance(event_id, str) or not event_id:
             raise events.PayloadError("EasyPost Event without an id")
-        return event_id
+        return events.check_event_id(event_id, "EasyPost Event id")
 
     def parse(self, body):
         return easypost.parse_easypost(body)[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -10,10 +11,45 @@ from pathlib import Path
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "shipment_event.schema.json"
 MAX_EVENTS = 500
+MAX_EVENT_ID = 255  # characters of a delivery's dedup id (webhook-id, EasyPost Event id)
+MAX_KEY_BYTES = 1024  # UTF-8 bytes of identifiers that are indexed (PostgreSQL btree limit ~2.7 KB)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Only a \u escape can put NUL or a lone surrogate in a string parsed from UTF-8 JSON.
+_SUSPECT_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class PayloadError(ValueError):
     """A payload that cannot be processed as it is (stored as an invalid message)."""
+
+
+def check_text(value, what) -> str:
+    """A string PostgreSQL can store: no NUL, no unpaired surrogate."""
+    if "\x00" in value:
+        raise PayloadError(f"{what} contains NUL (\\u0000)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise PayloadError(f"{what} contains an unpaired surrogate") from exc
+    return value
+
+
+def check_event_id(value, what="event id") -> str:
+    """The dedup id of a delivery: 1 to 255 characters, no control character."""
+    if not isinstance(value, str) or not value:
+        raise PayloadError(f"{what} is missing")
+    if len(value) > MAX_EVENT_ID:
+        raise PayloadError(f"{what} is longer than {MAX_EVENT_ID} characters")
+    if _CONTROL.search(value):
+        raise PayloadError(f"{what} contains a control character")
+    return check_text(value, what)
+
+
+def is_event_id(value) -> bool:
+    try:
+        check_event_id(value)
+    except PayloadError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -33,16 +69,60 @@ class CanonicalEvent:
     pod_document_url: str | None = None
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
+    def __post_init__(self):
+        # Whatever an adapter extracted must be storable and hashable: a wrong type here
+        # would otherwise fail the whole inbox batch, not just this message.
+        for name in ("event_id", "code"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name):
+                raise PayloadError(f"{name}: a non-empty string is required")
+        for name in _EVENT_TEXT_FIELDS:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise PayloadError(f"{name}: a string is expected, got {type(value).__name__}")
+            check_text(value, name)
+            if (name in _EVENT_KEY_FIELDS and len(value) > MAX_KEY_BYTES // 4
+                    and len(value.encode("utf-8")) > MAX_KEY_BYTES):
+                raise PayloadError(f"{name} is longer than {MAX_KEY_BYTES} bytes")
+        if not isinstance(self.occurred_at, datetime):
+            raise PayloadError("occurred_at: a date/time is required")
+        if self.pod_received_at is not None and not isinstance(self.pod_received_at, datetime):
+            raise PayloadError("pod_received_at: a date/time is expected")
+
+
+_EVENT_TEXT_FIELDS = ("event_id", "code", "shipment_reference", "shipment_external_id", "carrier",
+                      "tracking_number", "location", "reason", "detail", "pod_signed_by", "pod_document_url")
+_EVENT_KEY_FIELDS = ("event_id", "code", "shipment_reference", "shipment_external_id", "tracking_number")
+
+
+def _check_strings(data):
+    """Every string (keys too) of parsed JSON is storable; iterative, any depth."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            check_text(item, "a string of the body")
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
 
 def parse_json(body: bytes):
+    """UTF-8 JSON whose strings PostgreSQL can store (PayloadError otherwise)."""
     try:
-        return json.loads(body.decode("utf-8"))
+        data = json.loads(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise PayloadError(f"body is not UTF-8: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise PayloadError(f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except RecursionError as exc:
         raise PayloadError("body is nested too deeply") from exc
+    if _SUSPECT_ESCAPE.search(body):
+        _check_strings(data)
+    return data
 
 
 def parse_datetime(value) -> datetime:
@@ -58,7 +138,10 @@ def parse_datetime(value) -> datetime:
         raise PayloadError(f"invalid date/time {value!r}") from exc
     if parsed.tzinfo is None:
         raise PayloadError(f"date/time without time zone {value!r}")
-    return parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    try:
+        return parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    except OverflowError as exc:  # e.g. 0001-01-01T00:00:00+14:00
+        raise PayloadError(f"date/time out of range {value!r}") from exc
 
 
 def load_schema() -> dict:

@@ -1,5 +1,6 @@
 from . import (
     business_events,
+    ir_http,
     logistics_backend,
     logistics_shipment_binding,
     logistics_sync_message,

@@ -20,13 +20,16 @@ class LogisticsWebhookAudit(models.Model):
 
     @api.model
     def _record(self, config, code, remote_addr, reason, detail, headers):
+        def text(value):  # whatever the sender put in its headers: PostgreSQL refuses NUL
+            return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
         self.create({
             "backend_id": config["backend_id"] if config else False,
-            "code": code,
+            "code": text(code),
             "remote_addr": remote_addr,
             "reason": reason,
-            "detail": (detail or "")[:500],
-            "headers": "\n".join(f"{k}: {v}" for k, v in headers.items() if k.lower() in KEPT),
+            "detail": text((detail or "")[:500]),
+            "headers": text("\n".join(f"{k}: {v}" for k, v in headers.items() if k.lower() in KEPT)),
         })
 
     @api.model

@@ -77,3 +77,30 @@ class TestEasyPostWebhook(WebhookCase):
         response = self.post_raw("/logistics/webhook/test-easypost", body, headers)
         self.assertEqual(response.status_code, 400)
         self.assertEqual(self.messages(self.easypost).state, "invalid")
+
+    def test_tracker_values_of_the_wrong_type_do_not_block_the_inbox(self):
+        """Found by tests/test_fuzz_webhook.py: a dict as tracker id failed the inbox job
+        (TypeError in the shipment matching) for every message of the backend."""
+        good = json.loads((FIXTURES / "easypost_tracker_created.json").read_text())
+        bad = json.loads(json.dumps(good))
+        bad["id"] = "evt_bad"
+        bad["result"]["id"] = {"unexpected": "object"}
+        for event in (bad, good):
+            body = json.dumps(event).encode()
+            headers = {"X-Hmac-Signature": signatures.sign_easypost(SECRET, body)}
+            self.assertEqual(self.post_raw("/logistics/webhook/test-easypost", body, headers).status_code, 202)
+        self.process(self.easypost)
+        messages = self.messages(self.easypost)
+        self.assertEqual(messages.mapped("state"), ["invalid", "done"])
+        self.assertIn("shipment_external_id", messages[0].error)
+        self.assertEqual(self.ep_shipment.state, "created")
+
+    def test_event_id_nul_or_too_long_is_quarantined(self):
+        for event_id in ("evt_\u0000", "evt_" + "x" * 300):
+            body = json.dumps({"object": "Event", "id": event_id, "description": "batch.created"}).encode()
+            headers = {"X-Hmac-Signature": signatures.sign_easypost(SECRET, body)}
+            response = self.post_raw("/logistics/webhook/test-easypost", body, headers)
+            self.assertEqual(response.status_code, 400, response.text)
+            message = self.env["logistics.sync.message"].browse(response.json()["message_id"])
+            self.assertEqual(message.state, "invalid")
+            self.assertTrue(message.event_id.startswith("invalid-"))

@@ -109,6 +109,72 @@ def test_parse_errors_are_clear(body, fragment):
         events.parse_generic(body)
 
 
+@pytest.mark.parametrize("body, fragment", [
+    (b'{"a": "x\\u0000y"}', "NUL"),
+    (b'{"a\\u0000": 1}', "NUL"),
+    (b'["\\ud800"]', "surrogate"),
+    (b'{"a": ["ok", {"b": "\\uDFFF"}]}', "surrogate"),
+])
+def test_json_postgresql_cannot_store_is_a_payload_error(body, fragment):
+    """Found by tests/test_fuzz_webhook.py: such strings made the webhook answer 500
+    (INSERT of the dedup id) or failed the inbox job (milestone values)."""
+    with pytest.raises(events.PayloadError, match=fragment):
+        events.parse_json(body)
+
+
+def test_json_escapes_that_are_storable_pass():
+    assert events.parse_json(b'["\\ud83d\\ude00", "\\\\u0000", "\\u00e9"]') == ["\U0001F600", "\\u0000", "\u00e9"]
+
+
+@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-01:00"])
+def test_datetime_out_of_range_is_a_payload_error(value):
+    """Found by the fuzzer: OverflowError escaped and failed the whole inbox batch."""
+    with pytest.raises(events.PayloadError, match="out of range"):
+        events.parse_datetime(value)
+    with pytest.raises(events.PayloadError, match="out of range"):
+        events.parse_generic(json.dumps(_event(occurred_at=value)).encode())
+
+
+@pytest.mark.parametrize("value, ok", [
+    ("msg_2KWPBgLlAfxdpx2AI54pPJ85f1W", True), ("é" * 255, True), ("a b", True),
+    ("", False), (None, False), (42, False), ("x" * 256, False), ("a\x00b", False), ("a\tb", False),
+    ("a\x7f", False), ("\ud800", False),
+])
+def test_event_ids(value, ok):
+    assert events.is_event_id(value) is ok
+
+
+@pytest.mark.parametrize("tracker, detail, fragment", [
+    ({"id": {"nested": 1}}, {}, "shipment_external_id"),
+    ({"tracking_code": ["EZ1"]}, {}, "tracking_number"),
+    ({"carrier": 7}, {}, "carrier"),
+    ({"signed_by": {"name": "x"}}, {"status": "delivered"}, "pod_signed_by"),
+    ({}, {"status_detail": 3}, "detail"),
+    ({"id": "trk_" + "é" * 600}, {}, "longer than 1024 bytes"),
+])
+def test_easypost_values_of_the_wrong_type_are_payload_errors(tracker, detail, fragment):
+    """Found by the fuzzer: a dict as tracker id reached a set() in the shipment matching
+    (TypeError) and failed the inbox job of the backend for every message."""
+    body = {"object": "Event", "id": "evt_1", "description": "tracker.updated",
+            "result": dict({"object": "Tracker", "id": "trk_1", "tracking_code": "EZ1",
+                            "tracking_details": [dict({"status": "in_transit",
+                                                       "datetime": "2026-11-20T14:03:00Z"}, **detail)]},
+                           **tracker)}
+    with pytest.raises(events.PayloadError, match=fragment):
+        easypost.parse_easypost(json.dumps(body).encode())
+
+
+def test_canonical_event_keys_fit_an_index():
+    ok = {"event_id": "e", "code": "delivered", "occurred_at": events.parse_datetime("2026-11-20T14:03:00Z")}
+    events.CanonicalEvent(**ok, shipment_external_id="é" * 512)  # 1024 bytes
+    with pytest.raises(events.PayloadError, match="1024 bytes"):
+        events.CanonicalEvent(**ok, shipment_external_id="漢" * 342)
+    with pytest.raises(events.PayloadError, match="occurred_at"):
+        events.CanonicalEvent(**dict(ok, occurred_at="2026-11-20"))
+    with pytest.raises(events.PayloadError, match="code"):
+        events.CanonicalEvent(**dict(ok, code=""))
+
+
 def test_published_schema_is_valid_json_schema():
     import jsonschema
 
@@ -227,6 +293,37 @@ def test_fuzz_structured_json(value, key):
                 parse(body)
             except events.PayloadError:
                 pass
+
+
+junk_or_text = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | st.lists(
+    st.integers(), max_size=2) | st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)
+extreme_datetimes = st.sampled_from(["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
+                                     "2026-11-20T14:03:00Z", "2026-02-30T00:00:00Z"]) | junk_or_text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({}, optional={k: junk_or_text for k in ("id", "tracking_code", "carrier", "signed_by")}),
+       st.lists(st.fixed_dictionaries({"status": st.sampled_from(["in_transit", "delivered"]) | junk_or_text,
+                                       "datetime": extreme_datetimes},
+                                      optional={"status_detail": junk_or_text, "message": junk_or_text,
+                                                "tracking_location": junk_or_text}), max_size=3),
+       extreme_datetimes)
+def test_fuzz_parsed_events_are_storable(tracker, details, occurred_at):
+    """Whatever the parsers accept can be matched and stored: strings or None, no NUL."""
+    easypost_body = {"object": "Event", "id": "e", "description": "tracker.updated",
+                     "result": dict({"object": "Tracker", "tracking_details": details}, **tracker)}
+    generic_body = dict(_event(occurred_at=occurred_at), shipment={"reference": "S1", "external_id": tracker.get("id")})
+    for parse, body in ((easypost.parse_easypost, easypost_body), (events.parse_generic, generic_body)):
+        try:
+            _id, parsed = parse(json.dumps(body).encode())
+        except events.PayloadError:
+            continue
+        for event in parsed:
+            hash((event.shipment_external_id, event.tracking_number, event.shipment_reference, event.code))
+            for name in ("event_id", "code", "shipment_reference", "shipment_external_id", "tracking_number",
+                         "carrier", "location", "detail", "pod_signed_by"):
+                value = getattr(event, name)
+                assert value is None or (isinstance(value, str) and "\x00" not in value), (name, value)
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,6 +1,8 @@
 import json
 from datetime import timedelta
+from unittest.mock import patch
 
+import psycopg2.errors
 import requests
 import responses
 
@@ -215,6 +217,45 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
         with self.assertRaises(RetryableJobError):
             message.with_user(self.integration_user)._send()
         self.assertFalse(responses.calls)
+
+    @responses.activate
+    def test_a_circuit_updated_by_a_concurrent_job_does_not_fail_a_delivered_message(self):
+        """Found by bench/bench_outbound.py (capacity 4): a concurrent job of the backend
+        had updated the circuit row; failing this job after the 2xx would resend it."""
+        responses.add(responses.POST, URL, status=200)
+        message = self.queue()
+        Backend = type(self.backend)
+
+        def concurrent_update(backend, success, now):
+            raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
+
+        with patch.object(Backend, "_circuit_record", concurrent_update):
+            self.send(message)
+        self.assertEqual(message.state, "sent")
+        self.assertEqual(len(responses.calls), 1)
+
+    @responses.activate
+    def test_half_open_write_is_flushed_before_the_request_goes_out(self):
+        """The probe's half-open write must fail (on a concurrent update) before sending."""
+        responses.add(responses.POST, URL, status=200)
+        self.backend._circuit().write({"state": "open", "failures": 2,
+                                       "opened_at": fields.Datetime.now() - timedelta(seconds=61)})
+        self.env.flush_all()
+        message = self.queue()
+        seen = []
+        send = type(self.backend._adapter()).send
+
+        def spy(adapter, *args, **kwargs):
+            self.env.cr.execute("SELECT state FROM logistics_backend_circuit WHERE backend_id = %s",
+                                [self.backend.id])
+            seen.append(self.env.cr.fetchone()[0])
+            return send(adapter, *args, **kwargs)
+
+        with patch.object(type(self.backend._adapter()), "send", spy):
+            self.send(message)
+        self.assertEqual(seen, ["half_open"], "written to the database before the request")
+        self.assertEqual(self.backend.circuit_state, "closed")
+
 
 
 @tagged("post_install", "-at_install")

@@ -1,5 +1,6 @@
 import json
 import time
+from unittest.mock import patch
 
 from odoo import sql_db
 from odoo.addons.queue_job.exception import RetryableJobError
@@ -201,6 +202,112 @@ class TestWebhookInbound(WebhookCase):
         message.action_replay()
         self.process()
         self.assertEqual(message.state, "done")
+
+    # -- found by tests/test_fuzz_webhook.py: each of these answered 500 or blocked the inbox
+    def test_bodies_and_ids_postgresql_cannot_store_are_quarantined(self):
+        cases = [
+            (b"abc\x00def", None),  # not JSON, with a NUL byte
+            (json.dumps({"id": "x\u0000"}).encode(), None),  # JSON string with NUL
+            (b'{"id": "\\ud800"}', None),  # lone surrogate
+            (b'{"n": 1}', "msg\x00nul"),  # NUL in the webhook-id
+            (b'{"n": 2}', "msg_" + "L" * 300),  # dedup id longer than 255 characters
+        ]
+        for body, msg_id in cases:
+            response = self.post_signed(None, body=body, msg_id=msg_id)
+            self.assertEqual(response.status_code, 400, (body, msg_id, response.text))
+            message = self.env["logistics.sync.message"].browse(response.json()["message_id"])
+            self.assertEqual(message.state, "invalid")
+            self.assertTrue(message.error)
+        messages = self.messages()
+        self.assertEqual(messages.mapped("state"), ["invalid"] * 5)
+        self.assertEqual([m.event_id.startswith("invalid-") for m in messages], [False] * 3 + [True] * 2,
+                         "unusable ids are replaced by one derived from the body")
+        self.assertEqual(messages[0].payload, "abc\ufffddef", "a NUL byte is kept as U+FFFD")
+
+    def test_nul_in_the_headers_of_a_rejected_webhook_is_audited(self):
+        body = b"{}"
+        headers = signatures.standard_headers(TMS_SECRET, "msg_n", body, timestamp=int(time.time()))
+        headers.update({"webhook-signature": "v1,AAAA", "User-Agent": "fuzz\x00agent"})
+        response = self.post_raw(self.url, body, headers)
+        self.assertEqual(response.status_code, 401)
+        audit = self.env["logistics.webhook.audit"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual(audit.reason, "no_valid_signature")
+        self.assertIn("fuzz\ufffdagent", audit.headers)
+
+    def test_codes_that_are_not_slugs_are_unknown(self):
+        for path in ("a%00b", "test-tms%0A", "Test-TMS", "x" * 80):
+            self.assertEqual(self.post_signed({}, url=f"/logistics/webhook/{path}").status_code, 404, path)
+
+    def test_one_poison_message_does_not_block_the_inbox(self):
+        bad = generic_event("TEST-SHP-1", "picked_up", "0001-01-01T00:00:00+14:00")
+        self.assertEqual(self.post_signed(bad).status_code, 202)
+        self.assertEqual(self.post_signed(
+            generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z")).status_code, 202)
+        self.process()
+        self.assertEqual(self.messages().mapped("state"), ["invalid", "done"])
+        self.assertIn("out of range", self.messages()[0].error)
+        self.assertEqual(self.shipment.state, "picked_up")
+
+    def test_an_adapter_crash_makes_one_invalid_message(self):
+        from ..lib import adapters
+
+        parse = adapters.GenericAdapter.parse
+
+        def flaky(adapter, body):
+            if b"BOOM" in body:
+                raise TypeError("adapter bug")
+            return parse(adapter, body)
+
+        self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T08:00:00Z", location="BOOM"))
+        self.post_signed(generic_event("TEST-SHP-1", "picked_up", "2026-11-20T07:00:00Z"))
+        with patch.object(adapters.GenericAdapter, "parse", flaky):
+            self.process()
+        self.assertEqual(self.messages().mapped("state"), ["invalid", "done"])
+        self.assertIn("adapter error: TypeError", self.messages()[0].error)
+
+    def test_an_external_id_bound_by_a_concurrent_job_does_not_fail_the_batch(self):
+        """Found by tests/test_fuzz_webhook.py: two inbox jobs of one backend ran at once and
+        both bound the same tracker id; the loser's job failed on the unique constraint."""
+        Binding = self.env["logistics.shipment.binding"]
+        Binding.create({"backend_id": self.backend.id, "external_id": "tms-race", "shipment_id": self.shipment.id})
+        self.post_signed(generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z", external_id="tms-race"))
+        search = type(Binding).search
+
+        def stale_search(records, domain, *args, **kwargs):  # this job's snapshot predates the other's binding
+            if any(isinstance(term, list | tuple) and term[0] == "external_id" for term in domain):
+                return records.browse()
+            return search(records, domain, *args, **kwargs)
+
+        with patch.object(type(Binding), "search", stale_search):
+            self.process()
+        self.assertEqual(self.messages().state, "done")
+        self.assertEqual(self.shipment.state, "picked_up")
+        self.assertEqual(Binding.search_count([("external_id", "=", "tms-race")]), 1)
+
+    def test_signature_covers_the_raw_body_whatever_the_content_type(self):
+        """Found by tests/test_fuzz_webhook.py: with a form Content-Type, Odoo parsed (and
+        consumed) the body before the controller, which answered 401 no_valid_signature."""
+        event = generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z")
+        body = json.dumps(event).encode()
+        for content_type, status in (("application/x-www-form-urlencoded", 202),
+                                     ("multipart/form-data; boundary=x", 200)):
+            headers = signatures.standard_headers(TMS_SECRET, "msg_form", body, timestamp=int(time.time()))
+            headers["Content-Type"] = content_type
+            response = self.post_raw(self.url, body, headers)
+            self.assertEqual(response.status_code, status, (content_type, response.text))
+        self.assertEqual(self.messages().payload, body.decode())
+        form = b"a=1&b=2"
+        headers = signatures.standard_headers(TMS_SECRET, "msg_form2", form, timestamp=int(time.time()))
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        response = self.post_raw(self.url, form, headers)
+        self.assertEqual(response.status_code, 400, "authentic, not JSON: quarantined")
+        # Over the cap, the README's order holds for forms too: unknown backend first.
+        self.env["ir.config_parameter"].set_param("logistics_sync_connector.webhook_max_body", 1000)
+        self.env.registry.clear_cache()
+        big = b"a=" + b"x" * 2000
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        self.assertEqual(self.post_raw("/logistics/webhook/nope", big, headers).status_code, 404)
+        self.assertEqual(self.post_raw(self.url, big, headers).status_code, 413)
 
     def test_a_job_takes_a_bounded_share_of_the_inbox_and_chains_the_rest(self):
         """Claims stop at the byte budget (after at least one message); the job that
