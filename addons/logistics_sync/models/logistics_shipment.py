@@ -3,9 +3,9 @@ from datetime import datetime, timezone
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import SQL
 
 from ..lib import state_machine
+from .bulk import update_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -379,28 +379,8 @@ class LogisticsShipment(models.Model):
                 (k, v) for k, v in changed.items() if k not in self._LOGISTICS_SQL_FIELDS))
             if orm_vals:
                 orm_groups.setdefault(orm_vals, []).append(shipment.id)
-        if effect_rows:
-            self.env.cr.execute(SQL(
-                """UPDATE logistics_shipment_milestone m SET effect = v.effect
-                     FROM (VALUES %s) AS v(id, effect) WHERE m.id = v.id""",
-                SQL(", ").join(effect_rows),
-            ))
-            Milestone.browse([r[0] for r in effect_rows]).invalidate_recordset(["effect"])
-        if sql_rows:
-            columns = self._LOGISTICS_SQL_FIELDS
-            self.env.cr.execute(SQL(
-                """UPDATE logistics_shipment s SET %s, write_uid = %s,
-                          write_date = now() at time zone 'utc'
-                     FROM (VALUES %s) AS v(id, %s) WHERE s.id = v.id""",
-                SQL(", ").join(
-                    SQL("%s = v.%s::%s", SQL.identifier(c), SQL.identifier(c),
-                        SQL(self._fields[c].column_type[1])) for c in columns),
-                self.env.uid,
-                SQL(", ").join(sql_rows),
-                SQL(", ").join(SQL.identifier(c) for c in columns),
-            ))
-            self.browse([r[0] for r in sql_rows]).invalidate_recordset(
-                [*columns, "write_uid", "write_date"])
+        update_rows(Milestone, ("effect",), effect_rows, log=False)
+        update_rows(self, self._LOGISTICS_SQL_FIELDS, sql_rows)
         for orm_vals, ids in orm_groups.items():
             self.browse(ids).write(dict(orm_vals))
 

@@ -2,9 +2,10 @@ import logging
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, split_every
+from odoo.tools import SQL
 
 from ..lib import state_machine
+from .bulk import can_insert, insert_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -28,29 +29,6 @@ INSERT_FIELDS = (
 
 DUPLICATE_FIELDS = ("milestone_id", "source", "received_at", "external_event_id", "external_code",
                     "detail")
-
-
-def _insert_rows(model, columns, rows):
-    """INSERT ``rows`` (tuples in the order of ``columns``) into ``model``'s table, in
-    chunks, with the log columns; returns the new ids in the order of ``rows``."""
-    now, uid = fields.Datetime.now(), model.env.uid
-    columns = (*columns, "create_uid", "write_uid", "create_date", "write_date")
-    ids = []
-    for chunk in split_every(1000, rows):
-        model.env.cr.execute(SQL(
-            "INSERT INTO %s (%s) VALUES %s RETURNING id",
-            SQL.identifier(model._table),
-            SQL(", ").join(SQL.identifier(c) for c in columns),
-            SQL(", ").join((*row, uid, uid, now, now) for row in chunk),
-        ))
-        ids.extend(r[0] for r in model.env.cr.fetchall())
-    return model.browse(ids)
-
-
-def _can_insert(model, cls, vals_list, allowed):
-    """Bulk SQL inserts only where no extension overrides ``create`` and every value
-    is one of the ``allowed`` plain columns: nothing customised is bypassed."""
-    return type(model).create is cls.create and all(set(v) <= set(allowed) for v in vals_list)
 
 
 class LogisticsShipmentMilestone(models.Model):
@@ -149,7 +127,7 @@ class LogisticsShipmentMilestone(models.Model):
         """
         if not vals_list:
             return self.browse()
-        if not _can_insert(self, LogisticsShipmentMilestone, vals_list, INSERT_FIELDS):
+        if not can_insert(self, LogisticsShipmentMilestone, vals_list, INSERT_FIELDS):
             return self.with_context(logistics_skip_recompute=True).create(vals_list)
         self.check_access("create")
         codes = {c.id: c.code for c in self.env["logistics.milestone.code"]._code_map().values()}
@@ -162,7 +140,7 @@ class LogisticsShipmentMilestone(models.Model):
             row["received_at"] = row["received_at"] or now
             row["source"] = row["source"] or "manual"
             rows.append((*row.values(), company_of[vals["shipment_id"]], codes[vals["code_id"]], False))
-        records = _insert_rows(self, (*INSERT_FIELDS, "company_id", "code", "voided"), rows)
+        records = insert_rows(self, (*INSERT_FIELDS, "company_id", "code", "voided"), rows)
         shipments.invalidate_recordset(["milestone_ids"])
         return records
 
@@ -194,7 +172,7 @@ class LogisticsShipmentMilestone(models.Model):
         Duplicate = self.env["logistics.shipment.milestone.duplicate"]
         if not vals_list:
             return Duplicate
-        if not _can_insert(Duplicate, LogisticsShipmentMilestoneDuplicate, vals_list,
+        if not can_insert(Duplicate, LogisticsShipmentMilestoneDuplicate, vals_list,
                            DUPLICATE_FIELDS):
             return Duplicate.create(vals_list)
         Duplicate.check_access("create")
@@ -207,7 +185,7 @@ class LogisticsShipmentMilestone(models.Model):
             row["received_at"] = row["received_at"] or now
             row["source"] = row["source"] or "manual"
             rows.append((*row.values(), *where[vals["milestone_id"]]))
-        records = _insert_rows(Duplicate, (*DUPLICATE_FIELDS, "shipment_id", "company_id"), rows)
+        records = insert_rows(Duplicate, (*DUPLICATE_FIELDS, "shipment_id", "company_id"), rows)
         milestones.invalidate_recordset(["duplicate_ids"])
         return records
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from psycopg2 import errors as pg_errors
 
 from odoo import _, api, fields, models
+from odoo.addons.logistics_sync.models.bulk import update_rows
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.exceptions import UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
@@ -383,28 +384,16 @@ class LogisticsSyncMessage(models.Model):
         INSERT: one ORM write per message was 4.1 s of a 1,000-message batch."""
         if not rows:
             return
-        columns = self._INBOUND_COLUMNS
         self.flush_model()
-        self.env.cr.execute(SQL(
-            """UPDATE logistics_sync_message m SET %s, write_uid = %s,
-                      write_date = now() at time zone 'utc'
-                 FROM (VALUES %s) AS v(id, %s) WHERE m.id = v.id""",
-            SQL(", ").join(
-                SQL("%s = v.%s::%s", SQL.identifier(c), SQL.identifier(c),
-                    SQL(self._fields[c].column_type[1])) for c in columns),
-            self.env.uid,
-            SQL(", ").join(tuple(None if row.get(c) is False else row.get(c)
-                                 for c in ("id", *columns)) for row in rows),
-            SQL(", ").join(SQL.identifier(c) for c in columns),
-        ))
+        update_rows(self, self._INBOUND_COLUMNS,
+                    [(row["id"], *(row.get(c) for c in self._INBOUND_COLUMNS)) for row in rows])
         if links:
             self.env.cr.execute(SQL(
                 """INSERT INTO logistics_sync_message_shipment_rel (message_id, shipment_id)
                    VALUES %s ON CONFLICT DO NOTHING""",
                 SQL(", ").join(sorted(set(links))),
             ))
-        self.browse([row["id"] for row in rows]).invalidate_recordset(
-            [*columns, "shipment_ids", "write_uid", "write_date"])
+        self.browse([row["id"] for row in rows]).invalidate_recordset(["shipment_ids"])
 
     def _apply_values(self, values, owners):
         """Apply all milestones in one batch; isolate a failing message when needed."""
