@@ -47,6 +47,7 @@ from dataclasses import dataclass, field
 import psycopg2
 import requests
 
+from .test_e2e_webhooks import wait_for as _wait_for
 from .test_lib_signing import sign_standard
 
 DEMO_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -150,13 +151,7 @@ class Feed(threading.Thread):
 
 
 def wait_for(predicate, timeout, interval=0.2, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not reached within {timeout} s")
+    return _wait_for(predicate, timeout, interval, what)
 
 
 def is_worker_of(server, pid):

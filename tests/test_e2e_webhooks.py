@@ -19,14 +19,14 @@ DEMO_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 CONCURRENT = 50  # deliveries of the same signed event at once
 
 
-def wait_for(predicate, timeout=60, interval=0.5):
+def wait_for(predicate, timeout=60, interval=0.5, what="condition"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(interval)
-    raise AssertionError("condition not reached in time")
+    raise AssertionError(f"{what}: not reached within {timeout} s")
 
 
 def post(server, body, msg_id, backend="demo-tms", secret=DEMO_SECRET):

@@ -31,6 +31,15 @@ DUPLICATE_FIELDS = ("milestone_id", "source", "received_at", "external_event_id"
                     "detail")
 
 
+def _report_row(vals, columns, now):
+    """The values of ``columns`` for a bulk insert, with the ORM defaults of a report
+    (received now, source ``manual``)."""
+    row = {c: vals.get(c) or None for c in columns}
+    row["received_at"] = row["received_at"] or now
+    row["source"] = row["source"] or "manual"
+    return tuple(row.values())
+
+
 class LogisticsShipmentMilestone(models.Model):
     _name = "logistics.shipment.milestone"
     _description = "Shipment Milestone"
@@ -134,12 +143,8 @@ class LogisticsShipmentMilestone(models.Model):
         shipments = self.env["logistics.shipment"].browse({v["shipment_id"] for v in vals_list})
         company_of = {s.id: s.company_id.id for s in shipments}
         now = fields.Datetime.now()
-        rows = []
-        for vals in vals_list:
-            row = {f: vals.get(f) or None for f in INSERT_FIELDS}
-            row["received_at"] = row["received_at"] or now
-            row["source"] = row["source"] or "manual"
-            rows.append((*row.values(), company_of[vals["shipment_id"]], codes[vals["code_id"]], False))
+        rows = [(*_report_row(vals, INSERT_FIELDS, now), company_of[vals["shipment_id"]],
+                 codes[vals["code_id"]], False) for vals in vals_list]
         records = insert_rows(self, (*INSERT_FIELDS, "company_id", "code", "voided"), rows)
         shipments.invalidate_recordset(["milestone_ids"])
         return records
@@ -179,12 +184,8 @@ class LogisticsShipmentMilestone(models.Model):
         milestones = self.browse({v["milestone_id"] for v in vals_list})
         where = {m.id: (m.shipment_id.id, m.company_id.id) for m in milestones}
         now = fields.Datetime.now()
-        rows = []
-        for vals in vals_list:
-            row = {f: vals.get(f) or None for f in DUPLICATE_FIELDS}
-            row["received_at"] = row["received_at"] or now
-            row["source"] = row["source"] or "manual"
-            rows.append((*row.values(), *where[vals["milestone_id"]]))
+        rows = [(*_report_row(vals, DUPLICATE_FIELDS, now), *where[vals["milestone_id"]])
+                for vals in vals_list]
         records = insert_rows(Duplicate, (*DUPLICATE_FIELDS, "shipment_id", "company_id"), rows)
         milestones.invalidate_recordset(["duplicate_ids"])
         return records
