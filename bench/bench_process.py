@@ -12,13 +12,17 @@ Everything goes through a real server started as `make run` starts it, on 127.0.
   lag = seen - sent, webhook received -> shipment state updated;
 * soak (--soak-events N): one large backlog drained with RSS sampled every 5 s, to show
   that memory does not grow with the number of events.
-The events cycle through picked_up / in_transit / out_for_delivery / delivered over fresh
-shipments, --events-per-shipment each (default 10, a realistic history), so every batch
-derives real state changes.
+A backlog goes to fresh shipments, --events-per-shipment each (default 10, a realistic
+history): picked up, in transit (several times), out for delivery, delivered, in event-time
+order, spread so that every batch touches many shipments and derives real state changes
+(the lag run sends one event per fresh shipment).
 """
 
 import argparse
 import json
+import shutil
+import signal
+import subprocess
 import sys
 import threading
 import time
@@ -38,9 +42,21 @@ def stamp(seconds):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
 
 
-def make_event(run, i, ref, base):
+def lifecycle_code(step, steps):
+    """The code of a shipment's ``step``-th event out of ``steps``: picked up, in transit
+    (as often as needed, each at a new time), out for delivery, delivered."""
+    if step == 0:
+        return "picked_up"
+    if step == steps - 1:
+        return "delivered"
+    if step == steps - 2:
+        return "out_for_delivery"
+    return "in_transit"
+
+
+def make_event(run, i, ref, base, code=None):
     return {"type": "shipment.milestone", "id": f"{run}-{i}", "shipment": {"reference": ref},
-            "milestone": {"code": CODES[i % len(CODES)], "occurred_at": stamp(base + i),
+            "milestone": {"code": code or CODES[i % len(CODES)], "occurred_at": stamp(base + i),
                           "location": "Bench hub"}}
 
 
@@ -80,7 +96,11 @@ def fill(db, conf, refs, events, run, per_request=100, connections=4):
     base = 1.9e9 + (zlib.crc32(run.encode()) % 10**5) * 10**4
 
     def make(i):
-        payload = {"events": [make_event(run, k, refs[k % len(refs)], base)
+        # event k goes to shipment k % len(refs): a batch spans many shipments, and each
+        # shipment goes through its whole life over the backlog, in event-time order
+        steps = -(-events // len(refs))
+        payload = {"events": [make_event(run, k, refs[k % len(refs)], base,
+                                         lifecycle_code(k // len(refs), steps))
                               for k in range(i * per_request, (i + 1) * per_request)]}
         return signed(run, i, payload)
 
@@ -93,8 +113,10 @@ def fill(db, conf, refs, events, run, per_request=100, connections=4):
     return result
 
 
-def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0):
-    """Start the server with its runner on a full inbox; time until nothing is pending."""
+def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, profile=None):
+    """Start the server with its runner on a full inbox; time until nothing is pending.
+    With ``profile`` (a file path), py-spy samples every server process meanwhile and
+    writes collapsed stacks there (``py-spy`` must be installed: pip install py-spy)."""
     conn = connect(db)
     milestones_before = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone")
     pending = scalar(conn, "SELECT count(*) FROM logistics_sync_message WHERE state = 'pending'")
@@ -102,6 +124,11 @@ def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0):
     proc, _port = start(db, conf, workers, runner=True)
     ready = time.monotonic()
     samples, next_sample = [], ready
+    spy = None
+    if profile:
+        spy = subprocess.Popen([shutil.which("py-spy", path=Path(sys.executable).parent) or "py-spy", "record", "--subprocesses", "--nonblocking", "--idle", "--format", "raw",
+                                "--rate", "50", "--pid", str(proc.pid), "--output", str(profile)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while time.monotonic() - ready < timeout:
             now = time.monotonic()
@@ -116,6 +143,9 @@ def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0):
         done = time.monotonic()
         rss_end = rss_mib([proc.pid] + child_pids(proc.pid))
     finally:
+        if spy:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(60)
         stop(proc)
     applied = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone") - milestones_before
     with conn.cursor() as cr:
@@ -219,6 +249,9 @@ def main():
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--lag-seconds", type=float, default=30)
     parser.add_argument("--soak-events", type=int, default=0)
+    parser.add_argument("--profile", metavar="DIR",
+                        help="sample the server with py-spy during each drain; collapsed stacks "
+                             "are written to DIR/drain-w<workers>-n<events>.txt")
     args = parser.parse_args()
     workers_list = [int(w) for w in args.workers.split(",")]
     drains, lags, soak = [], [], []
@@ -227,7 +260,11 @@ def main():
             run = f"d{workers}n{size}"
             refs = prepare(args.db, args.conf, run, max(1, size // args.events_per_shipment))
             fill(args.db, args.conf, refs, size, run)
-            drains.append(drain(args.db, args.conf, workers, size))
+            profile = None
+            if args.profile:
+                Path(args.profile).mkdir(parents=True, exist_ok=True)
+                profile = Path(args.profile) / f"drain-w{workers}-n{size}.txt"
+            drains.append(drain(args.db, args.conf, workers, size, profile=profile))
             print(f"drained {size} events with workers={workers}: "
                   f"{drains[-1]['events_per_s']:,.0f} events/s", flush=True)
         if args.lag_seconds:

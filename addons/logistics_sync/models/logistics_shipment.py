@@ -253,7 +253,9 @@ class LogisticsShipment(models.Model):
         shipment_ids = {v["shipment_id"] for v in prepared}
         shipments = self.browse(shipment_ids)
         shipments.check_access("write")
-        shipments._logistics_lock()
+        # Row locks only: every locked shipment is written below (derived fields) or
+        # touched, which is what makes a concurrent batch fail and retry (see the lock).
+        shipments._logistics_lock(touch=False)
         rows = Milestone._state_rows(shipment_ids=shipment_ids)
         key_to_id = {(r[1], r[2], r[3]): r[0] for r in rows}
         first_of_key, to_create = {}, []
@@ -262,25 +264,33 @@ class LogisticsShipment(models.Model):
             if key not in key_to_id and key not in first_of_key:
                 first_of_key[key] = len(to_create)
                 to_create.append(vals)
-        created = Milestone._insert_milestones(to_create)
-        new_ids = set(created.ids)
+        # Derive before inserting, with the new milestones under provisional keys, so
+        # that they are inserted with their effect: updating every fresh row's effect
+        # afterwards cost as much as inserting it (pg_stat_statements, bench process).
+        new_rows = [(("new", i), v["shipment_id"], v["code_id"], v["occurred_at"], False, None,
+                     v.get("pod_signed_by") or None, v.get("pod_document_url") or None,
+                     v.get("reason_id") or None) for i, v in enumerate(to_create)]
+        derived = shipments._logistics_derive(rows + new_rows)
+        created = Milestone._insert_milestones([
+            dict(vals, effect=derived["effects"][("new", i)]) for i, vals in enumerate(to_create)])
+        new_ids = {("new", i): milestone_id for i, milestone_id in enumerate(created.ids)}
         for key, position in first_of_key.items():
-            key_to_id[key] = created[position].id
-        results, dup_vals = [], []
+            key_to_id[key] = new_ids[("new", position)]
+        results, dup_vals, fresh = [], [], set(created.ids)
         for vals in prepared:
             milestone_id = key_to_id[Milestone._key_of(vals)]
-            if milestone_id in new_ids:
-                new_ids.discard(milestone_id)  # the first report of a key creates it
+            if milestone_id in fresh:
+                fresh.discard(milestone_id)  # the first report of a key creates it
                 results.append({"status": "created", "milestone_id": milestone_id})
             else:
                 results.append({"status": "duplicate", "milestone_id": milestone_id})
                 dup_vals.append(Milestone._duplicate_values(milestone_id, vals))
         Milestone._insert_duplicates(dup_vals)
-        # The shipments are locked: their milestones are the ones read above plus the new ones.
-        shipments._logistics_recompute_state(rows + Milestone._state_rows(ids=created.ids))
+        written = shipments._logistics_write_derived(derived, new_ids)
+        (shipments - written)._logistics_lock()
         return results
 
-    def _logistics_lock(self):
+    def _logistics_lock(self, touch=True):
         """Serialise concurrent milestone batches on the same shipments.
 
         Odoo runs transactions in REPEATABLE READ: a transaction cannot see a
@@ -290,15 +300,26 @@ class LogisticsShipment(models.Model):
         queue_job retry by running it again on a fresh snapshot, where the
         milestone is visible and reported as a duplicate. Rows are locked in id
         order so that batches over several shipments cannot deadlock.
+
+        With ``touch=False`` the rows are only locked (no new row version, which cost
+        as much as the real update on a batch of 10,000 shipments): the caller must
+        then write every one of them before it commits, as ``_apply_milestones`` does.
         """
         if not self:
             return
-        self.env.cr.execute(
-            """UPDATE logistics_shipment SET write_date = write_date
-                WHERE id IN (SELECT id FROM logistics_shipment WHERE id = ANY(%s)
-                             ORDER BY id FOR UPDATE)""",
-            [sorted(self.ids)],
-        )
+        if touch:
+            self.env.cr.execute(
+                """UPDATE logistics_shipment SET write_date = write_date
+                    WHERE id IN (SELECT id FROM logistics_shipment WHERE id = ANY(%s)
+                                 ORDER BY id FOR UPDATE)""",
+                [sorted(self.ids)],
+            )
+        else:
+            self.env.cr.execute(
+                """SELECT id FROM logistics_shipment WHERE id = ANY(%s)
+                    ORDER BY id FOR NO KEY UPDATE""",
+                [sorted(self.ids)],
+            )
 
     # Derived fields written with one UPDATE for all touched shipments: no tracking,
     # no hooks depend on them. The others (state, POD flags) go through the ORM, in
@@ -318,10 +339,24 @@ class LogisticsShipment(models.Model):
         """
         if not self:
             return
-        Milestone = self.env["logistics.shipment.milestone"]
-        self.flush_recordset()
         if rows is None:
-            rows = Milestone._state_rows(shipment_ids=self.ids)
+            self.flush_recordset()
+            rows = self.env["logistics.shipment.milestone"]._state_rows(shipment_ids=self.ids)
+        self._logistics_write_derived(self._logistics_derive(rows))
+
+    def _logistics_derive(self, rows):
+        """The derivation of these shipments from ``rows`` (all their milestones, as
+        :meth:`logistics.shipment.milestone._state_rows` returns them; a row may carry
+        a provisional key instead of an id for a milestone not inserted yet).
+
+        Returns ``{"effects": {key: effect}, "changes": {shipment id: (sql, orm)}}``:
+        the effects that differ from the stored ones (every provisional key), and per
+        changed shipment the values of ``_LOGISTICS_SQL_FIELDS`` when one of them changes
+        (``current_milestone_id`` may be a provisional key) and the other changed fields.
+        """
+        # Pending ORM writes and recomputations first: flushed after the bulk UPDATE, a
+        # stale one (e.g. a related field of a shipment just created) would overwrite it.
+        self.flush_recordset()
         by_shipment = {}
         for row in rows:
             by_shipment.setdefault(row[1], []).append(row)
@@ -331,7 +366,7 @@ class LogisticsShipment(models.Model):
         }
         code_of = {c_id: c[0] for c_id, c in codes.items()}
         kind_of = {c_id: c[1] for c_id, c in codes.items()}
-        effect_rows, sql_rows, orm_groups = [], [], {}
+        effects, changes = {}, {}
         for shipment in self:
             rows = by_shipment.get(shipment.id, [])
             derivation = state_machine.derive(
@@ -341,9 +376,10 @@ class LogisticsShipment(models.Model):
                 )
                 for r in rows
             )
-            effect_rows.extend(
-                (r[0], derivation.effects.get(r[0]))
-                for r in rows if (r[5] or None) != derivation.effects.get(r[0]))
+            for r in rows:
+                effect = derivation.effects.get(r[0])
+                if (r[5] or None) != effect or not isinstance(r[0], int):
+                    effects[r[0]] = effect
             live = [r for r in rows if not r[4]]
             current = next((r for r in rows if r[0] == derivation.current), None)
             vals = {
@@ -359,7 +395,7 @@ class LogisticsShipment(models.Model):
             pod_sources = sorted(
                 (r for r in live if kind_of[r[2]] == state_machine.EVIDENCE
                  or (code_of[r[2]] == "delivered" and (r[6] or r[7]))),
-                key=lambda r: (r[3], r[0]),
+                key=lambda r: (r[3], *((0, r[0]) if isinstance(r[0], int) else (1, r[0][1]))),
             )
             vals["pod_received"] = bool(pod_sources)
             vals["pod_date"] = shipment.pod_date
@@ -373,16 +409,33 @@ class LogisticsShipment(models.Model):
                 if url and not shipment.pod_document_url:
                     vals["pod_document_url"] = url
             changed = {k: v for k, v in vals.items() if _differs(shipment, k, v)}
-            if any(k in self._LOGISTICS_SQL_FIELDS for k in changed):
-                sql_rows.append((shipment.id, *(vals[k] or None for k in self._LOGISTICS_SQL_FIELDS)))
-            orm_vals = tuple(sorted(
-                (k, v) for k, v in changed.items() if k not in self._LOGISTICS_SQL_FIELDS))
-            if orm_vals:
-                orm_groups.setdefault(orm_vals, []).append(shipment.id)
-        update_rows(Milestone, ("effect",), effect_rows, log=False)
+            sql = {k: vals[k] for k in self._LOGISTICS_SQL_FIELDS} if any(
+                k in self._LOGISTICS_SQL_FIELDS for k in changed) else None
+            orm = {k: v for k, v in changed.items() if k not in self._LOGISTICS_SQL_FIELDS}
+            if sql or orm:
+                changes[shipment.id] = (sql, orm)
+        return {"effects": effects, "changes": changes}
+
+    def _logistics_write_derived(self, derived, new_ids=None):
+        """Write a :meth:`_logistics_derive` result; ``new_ids`` maps provisional keys to
+        the ids of the inserted milestones. Returns the shipments written."""
+        Milestone = self.env["logistics.shipment.milestone"]
+        new_ids = new_ids or {}
+        update_rows(Milestone, ("effect",), [
+            (key, effect) for key, effect in derived["effects"].items() if isinstance(key, int)],
+            log=False)
+        sql_rows, orm_groups = [], {}
+        for shipment_id, (sql, orm) in derived["changes"].items():
+            if sql:
+                sql["current_milestone_id"] = new_ids.get(
+                    sql["current_milestone_id"], sql["current_milestone_id"])
+                sql_rows.append((shipment_id, *(sql[k] or None for k in self._LOGISTICS_SQL_FIELDS)))
+            if orm:
+                orm_groups.setdefault(tuple(sorted(orm.items())), []).append(shipment_id)
         update_rows(self, self._LOGISTICS_SQL_FIELDS, sql_rows)
         for orm_vals, ids in orm_groups.items():
             self.browse(ids).write(dict(orm_vals))
+        return self.browse(derived["changes"])
 
     # ------------------------------------------------------------------ actions
     def action_add_milestone(self):

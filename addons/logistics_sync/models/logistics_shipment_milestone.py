@@ -23,7 +23,7 @@ STATE_FIELDS = {"code_id", "occurred_at", "voided", "shipment_id"}
 # columns (plus the related stored ones and the log columns) with one INSERT.
 INSERT_FIELDS = (
     "shipment_id", "code_id", "occurred_at", "received_at", "source", "location", "reason_id",
-    "detail", "external_code", "external_event_id", "pod_signed_by", "pod_document_url",
+    "detail", "external_code", "external_event_id", "pod_signed_by", "pod_document_url", "effect",
 )
 
 

@@ -40,13 +40,13 @@ class TestConcurrentApply(BaseCase):
 
         waited = threading.local()
 
-        def wait_then_lock(shipments):
+        def wait_then_lock(shipments, *args, **kwargs):
             if not getattr(waited, "done", False):
                 waited.done = True
                 # Every transaction has its snapshot before anyone inserts.
                 shipments.env.cr.execute("SELECT 1")
                 barrier.wait()
-            return original(shipments)
+            return original(shipments, *args, **kwargs)
 
         def report(source):
             try:

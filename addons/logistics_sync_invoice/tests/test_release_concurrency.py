@@ -43,12 +43,12 @@ class TestConcurrentRelease(BaseCase):
             Shipment = type(api.Environment(cr, SUPERUSER_ID, {})["logistics.shipment"])
         original = Shipment._logistics_lock
 
-        def wait_then_lock(shipments):
+        def wait_then_lock(shipments, *args, **kwargs):
             if not getattr(waited, "done", False):
                 waited.done = True
                 shipments.env.cr.execute("SELECT 1")
                 barrier.wait()
-            return original(shipments)
+            return original(shipments, *args, **kwargs)
 
         def release():
             try:
