@@ -19,6 +19,7 @@ order, spread so that every batch touches many shipments and derives real state 
 """
 
 import argparse
+import http.client
 import json
 import shutil
 import signal
@@ -113,22 +114,48 @@ def fill(db, conf, refs, events, run, per_request=100, connections=4):
     return result
 
 
+def backend_action(db, conf, action):
+    """Pause or resume the bench backend (``action_pause`` / ``action_resume``)."""
+    with odoo_env(db, conf) as env:
+        getattr(env["logistics.backend"].search([("code", "=", "demo-tms")]), action)()
+
+
+def warm_up(port, workers):
+    """Make every HTTP worker load the registry before the clock starts."""
+    def hit():
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("GET", "/web/login")
+        conn.getresponse().read()
+    threads = [threading.Thread(target=hit) for _ in range(max(1, workers) * 4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, profile=None):
-    """Start the server with its runner on a full inbox; time until nothing is pending.
+    """Drain a full inbox with the server and its runner: the backend is paused while
+    the server starts and its workers load the registry, then resumed, and timed until
+    nothing is pending (``with_start_s`` also counts the server start).
     With ``profile`` (a file path), py-spy samples every server process meanwhile and
     writes collapsed stacks there (``py-spy`` must be installed: pip install py-spy)."""
     conn = connect(db)
     milestones_before = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone")
     pending = scalar(conn, "SELECT count(*) FROM logistics_sync_message WHERE state = 'pending'")
+    backend_action(db, conf, "action_pause")
     launched = time.monotonic()
-    proc, _port = start(db, conf, workers, runner=True)
-    ready = time.monotonic()
-    samples, next_sample = [], ready
+    proc, port = start(db, conf, workers, runner=True)
+    warm_up(port, workers)
     spy = None
     if profile:
-        spy = subprocess.Popen([shutil.which("py-spy", path=Path(sys.executable).parent) or "py-spy", "record", "--subprocesses", "--nonblocking", "--idle", "--format", "raw",
-                                "--rate", "50", "--pid", str(proc.pid), "--output", str(profile)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        spy = subprocess.Popen([
+            shutil.which("py-spy", path=Path(sys.executable).parent) or "py-spy", "record",
+            "--subprocesses", "--nonblocking", "--idle", "--format", "raw", "--rate", "50",
+            "--pid", str(proc.pid), "--output", str(profile)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    backend_action(db, conf, "action_resume")
+    ready = time.monotonic()
+    samples, next_sample = [], ready
     try:
         while time.monotonic() - ready < timeout:
             now = time.monotonic()
@@ -282,7 +309,7 @@ def main():
             {"t_s": t, "events_applied": n, "rss_mib": r} for t, n, r in result["samples"]],
             ["t_s", "events_applied", "rss_mib"])
     if drains:
-        table("Drain: backlog applied by the queue_job jobs (runner ready -> inbox empty)", drains,
+        table("Drain: backlog applied by the queue_job jobs (backend resumed -> inbox empty)", drains,
               ["workers", "messages", "events", "expected", "seconds", "events_per_s",
                "with_start_s", "rss_first_mib", "rss_max_mib", "rss_end_mib", "states"])
     if lags:

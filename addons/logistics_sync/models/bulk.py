@@ -1,9 +1,15 @@
 """Bulk SQL writes for the inbound hot path (one statement per batch instead of one ORM
 call per record). Callers keep the ORM's guarantees themselves: access checks before,
-pending ORM writes flushed, the cache of the written fields invalidated (done here)."""
+pending ORM writes flushed, the cache of the written fields invalidated (done here).
+
+Values travel as one array per column (``unnest``): psycopg2 adapts a list in C, where
+a ``VALUES`` list of tuples went through its pure-Python tuple adapter (a quarter of the
+time of a 10,000-row insert, py-spy on the inbox job)."""
 
 from odoo import fields
 from odoo.tools import SQL, split_every
+
+CHUNK = 5000
 
 
 def can_insert(model, cls, vals_list, allowed):
@@ -12,40 +18,54 @@ def can_insert(model, cls, vals_list, allowed):
     return type(model).create is cls.create and all(set(v) <= set(allowed) for v in vals_list)
 
 
+def _arrays(model, columns, rows):
+    """``unnest(%s::type[], ...)`` over the columns of ``rows`` (``False`` -> NULL)."""
+    return SQL("unnest(%s)", SQL(", ").join(
+        SQL("%s::%s[]", [None if v is False else v for v in values],
+            SQL(model._fields[column].column_type[1]))
+        for column, values in zip(columns, zip(*rows, strict=True), strict=True)
+    ))
+
+
 def insert_rows(model, columns, rows):
     """INSERT ``rows`` (tuples in the order of ``columns``) into ``model``'s table, in
-    chunks, with the log columns; returns the new records in the order of ``rows``."""
+    chunks, with the log columns; returns the new records in the order of ``rows``
+    (ids are drawn from the sequence first, so the order never depends on RETURNING)."""
+    if not rows:
+        return model.browse()
     now, uid = fields.Datetime.now(), model.env.uid
-    columns = (*columns, "create_uid", "write_uid", "create_date", "write_date")
-    ids = []
-    for chunk in split_every(1000, rows):
+    columns = ("id", *columns, "create_uid", "write_uid", "create_date", "write_date")
+    model.env.cr.execute(SQL(
+        "SELECT nextval(%s) FROM generate_series(1, %s)",
+        f"{model._table}_id_seq", len(rows),
+    ))
+    ids = [r[0] for r in model.env.cr.fetchall()]
+    full = [(id_, *row, uid, uid, now, now) for id_, row in zip(ids, rows, strict=True)]
+    for chunk in split_every(CHUNK, full):
         model.env.cr.execute(SQL(
-            "INSERT INTO %s (%s) VALUES %s RETURNING id",
+            "INSERT INTO %s (%s) SELECT * FROM %s",
             SQL.identifier(model._table),
             SQL(", ").join(SQL.identifier(c) for c in columns),
-            SQL(", ").join((*row, uid, uid, now, now) for row in chunk),
+            _arrays(model, columns, chunk),
         ))
-        ids.extend(r[0] for r in model.env.cr.fetchall())
     return model.browse(ids)
 
 
 def update_rows(model, columns, rows, log=True):
     """UPDATE ``model``'s table from ``rows`` = ``(id, *values in the order of columns)``
-    with one statement per 5,000 rows (``False`` is stored as NULL); with ``log``, also
+    with one statement per chunk (``False`` is stored as NULL); with ``log``, also
     write_uid / write_date. Invalidates the cache of what it wrote."""
     if not rows:
         return
     log_sql = SQL(", write_uid = %s, write_date = now() at time zone 'utc'",
                   model.env.uid) if log else SQL()
-    for chunk in split_every(5000, rows):
+    for chunk in split_every(CHUNK, rows):
         model.env.cr.execute(SQL(
-            "UPDATE %s t SET %s%s FROM (VALUES %s) AS v(id, %s) WHERE t.id = v.id",
+            "UPDATE %s t SET %s%s FROM %s AS v(id, %s) WHERE t.id = v.id",
             SQL.identifier(model._table),
-            SQL(", ").join(
-                SQL("%s = v.%s::%s", SQL.identifier(c), SQL.identifier(c),
-                    SQL(model._fields[c].column_type[1])) for c in columns),
+            SQL(", ").join(SQL("%s = v.%s", SQL.identifier(c), SQL.identifier(c)) for c in columns),
             log_sql,
-            SQL(", ").join(tuple(None if v is False else v for v in row) for row in chunk),
+            _arrays(model, ("id", *columns), chunk),
             SQL(", ").join(SQL.identifier(c) for c in columns),
         ))
     model.browse([row[0] for row in rows]).invalidate_recordset(
