@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import child_pids, odoo_env, percentile, rss_mib, table, write_json  # noqa: E402
+from common import child_pids, odoo_env, percentile, py_spy, rss_mib, stop_py_spy, table, write_json  # noqa: E402
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 LOCAL = Path(__file__).resolve().parent.parent / ".local"
@@ -207,6 +207,9 @@ def main():
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--workers", default="0,2")
     parser.add_argument("--shipments", type=int, default=200)
+    parser.add_argument("--profile", metavar="DIR",
+                        help="sample the server with py-spy during each scenario; collapsed "
+                             "stacks are written to DIR/ingest-w<workers>-<scenario>.txt")
     args = parser.parse_args()
     refs, ids, native_path = prepare(args.db, args.conf, args.shipments)
     rows, drains, memory = [], [], []
@@ -222,7 +225,12 @@ def main():
                 ("ours, 500 events/request", ours(refs, 500, f"c{workers}"), args.requests // 100, 500),
             ]
             for name, make, total, batch in scenarios:
-                result = load(port, make, total, args.connections)
+                spy = args.profile and py_spy(proc.pid, Path(args.profile) / "ingest-w{}-{}.txt".format(
+                    workers, "-".join(name.replace(",", "").replace("/", "-per-").split()[:4])))
+                try:
+                    result = load(port, make, total, args.connections)
+                finally:
+                    stop_py_spy(spy)
                 rows.append({"workers": workers, "scenario": name, "requests": result["requests"],
                              "req_per_s": result["req_per_s"],
                              "events_per_s": result["req_per_s"] * batch,

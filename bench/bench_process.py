@@ -21,9 +21,6 @@ order, spread so that every batch touches many shipments and derives real state 
 import argparse
 import http.client
 import json
-import shutil
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -34,7 +31,7 @@ import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ingest import load, sign, start, stop  # noqa: E402
-from common import child_pids, odoo_env, percentile, rss_mib, table, write_json  # noqa: E402
+from common import child_pids, odoo_env, percentile, py_spy, rss_mib, stop_py_spy, table, write_json  # noqa: E402
 
 CODES = ("picked_up", "in_transit", "out_for_delivery", "delivered")
 
@@ -146,13 +143,7 @@ def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, prof
     launched = time.monotonic()
     proc, port = start(db, conf, workers, runner=True)
     warm_up(port, workers)
-    spy = None
-    if profile:
-        spy = subprocess.Popen([
-            shutil.which("py-spy", path=Path(sys.executable).parent) or "py-spy", "record",
-            "--subprocesses", "--nonblocking", "--idle", "--format", "raw", "--rate", "50",
-            "--pid", str(proc.pid), "--output", str(profile)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spy = py_spy(proc.pid, profile, idle=True) if profile else None
     backend_action(db, conf, "action_resume")
     ready = time.monotonic()
     samples, next_sample = [], ready
@@ -170,9 +161,7 @@ def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, prof
         done = time.monotonic()
         rss_end = rss_mib([proc.pid] + child_pids(proc.pid))
     finally:
-        if spy:
-            spy.send_signal(signal.SIGINT)
-            spy.wait(60)
+        stop_py_spy(spy)
         stop(proc)
     applied = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone") - milestones_before
     with conn.cursor() as cr:
@@ -201,6 +190,7 @@ def lag(db, conf, workers, rate, seconds, connections=8):
     sent, seen, acks, statuses = {}, {}, [], {}
     lock = threading.Lock()
     proc, port = start(db, conf, workers, runner=True)
+    warm_up(port, workers)
     pids = [proc.pid] + child_pids(proc.pid)
     rss_before = rss_mib(pids)
     stop_polling = threading.Event()
@@ -287,10 +277,7 @@ def main():
             run = f"d{workers}n{size}"
             refs = prepare(args.db, args.conf, run, max(1, size // args.events_per_shipment))
             fill(args.db, args.conf, refs, size, run)
-            profile = None
-            if args.profile:
-                Path(args.profile).mkdir(parents=True, exist_ok=True)
-                profile = Path(args.profile) / f"drain-w{workers}-n{size}.txt"
+            profile = args.profile and Path(args.profile) / f"drain-w{workers}-n{size}.txt"
             drains.append(drain(args.db, args.conf, workers, size, profile=profile))
             print(f"drained {size} events with workers={workers}: "
                   f"{drains[-1]['events_per_s']:,.0f} events/s", flush=True)

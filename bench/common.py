@@ -3,8 +3,11 @@
 import json
 import os
 import platform
+import shutil
+import signal
 import statistics
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,3 +97,23 @@ def rss_mib(pids):
 def child_pids(pid):
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
+
+
+def py_spy(pid, output, idle=False):
+    """Sample process ``pid`` and its children with py-spy (pip install py-spy) until
+    :func:`stop_py_spy`; collapsed stacks (flamegraph input) go to ``output``. With
+    ``idle``, waiting threads are sampled too (wall time: where a job waits on SQL)."""
+    exe = shutil.which("py-spy", path=Path(sys.executable).parent) or shutil.which("py-spy")
+    if not exe:
+        raise SystemExit("--profile needs py-spy: pip install py-spy")
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [exe, "record", "--subprocesses", "--nonblocking", "--format", "raw", "--rate", "50",
+         *(["--idle"] if idle else []), "--pid", str(pid), "--output", str(output)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop_py_spy(proc):
+    if proc:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)

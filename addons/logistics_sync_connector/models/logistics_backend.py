@@ -439,16 +439,44 @@ class LogisticsBackend(models.Model):
             backend._load_default_status_map()
 
     # ------------------------------------------------------------------ inbox
-    def _enqueue_inbox(self, eta=None):
-        """Make sure one processing job is waiting for this backend's inbox."""
+    def _enqueue_inbox(self, eta=None, now=False):
+        """Make sure one processing job is waiting for this backend's inbox.
+
+        With ``now``, a waiting job that was postponed (it found the inbox lock taken:
+        a webhook enqueued it while this backend's job ran) is made due at once: the
+        job that holds the lock calls this as it ends, so the next batch starts as soon
+        as it commits instead of after the postponement (the p95 lag at 100 events/s
+        was over a second because of it).
+        """
         self.ensure_one()
+        identity_key = f"logistics-inbox-{self.id}"
+        if not (eta or now):
+            # Every accepted webhook comes here, and a job nearly always waits already:
+            # the lookup with_delay() makes for its identity key, without building a job
+            # first (that was a quarter of a one-event webhook request, py-spy).
+            self.env["queue.job"].flush_model(["identity_key", "state"])
+            self.env.cr.execute(
+                """SELECT 1 FROM queue_job WHERE identity_key = %s
+                      AND state IN ('wait_dependencies', 'pending', 'enqueued') LIMIT 1""",
+                [identity_key],
+            )
+            if self.env.cr.fetchone():
+                return
         self.with_delay(
             channel=INBOUND_CHANNEL,
-            identity_key=f"logistics-inbox-{self.id}",
+            identity_key=identity_key,
             description=f"Process inbound messages of {self.code}",
             eta=eta,
             max_retries=0,
         )._process_inbox()
+        if now:
+            # queue_job's own row; its trigger notifies the job runner of the change.
+            self.env.cr.execute(
+                """UPDATE queue_job SET eta = NULL
+                    WHERE identity_key = %s AND state = 'pending' AND eta IS NOT NULL""",
+                [identity_key],
+            )
+            self.env["queue.job"].invalidate_model(["eta"])
 
     def _process_inbox(self, limit=None):
         """Job: process this backend's pending inbound messages, oldest first.
@@ -479,7 +507,7 @@ class LogisticsBackend(models.Model):
                 self._enqueue_inbox(eta=retry_at)
             return _("Nothing to process.")
         summary = messages._process_inbound()
-        self._enqueue_inbox()
+        self._enqueue_inbox(now=True)
         return summary
 
     # ------------------------------------------------------------------ outbound guards

@@ -1,8 +1,9 @@
 import json
 import time
+from datetime import timedelta
 from unittest.mock import patch
 
-from odoo import sql_db
+from odoo import fields, sql_db
 from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import tagged
@@ -114,6 +115,9 @@ class TestWebhookInbound(WebhookCase):
     def test_unknown_code_then_mapping_and_replay(self):
         self.post_signed(generic_event("TEST-SHP-1", "ARRIVED_HUB", "2026-11-20T08:00:00Z"))
         self.process()
+        # self.process() stood in for the job the webhook enqueued: the runner ran it.
+        self.env["queue.job"].search([
+            ("identity_key", "=", f"logistics-inbox-{self.backend.id}")]).state = "done"
         message = self.messages()
         self.assertEqual(message.state, "unmapped")
         self.assertIn("ARRIVED_HUB", message.error)
@@ -343,6 +347,38 @@ class TestWebhookInbound(WebhookCase):
             self.assertEqual(self.messages().state, "pending")
         self.process()  # the other job ended: its lock is gone
         self.assertEqual(self.messages().state, "done")
+
+    def test_webhooks_share_the_waiting_inbox_job(self):
+        key = f"logistics-inbox-{self.backend.id}"
+        for hour in range(3):
+            self.post_signed(generic_event("TEST-SHP-1", "in_transit", f"2026-11-20T0{hour}:00:00Z"))
+        jobs = self.env["queue.job"].search([("identity_key", "=", key)])
+        self.assertEqual(len(jobs), 1)
+        jobs.state = "done"  # ran: the next webhook enqueues a new one
+        self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T05:00:00Z"))
+        self.assertEqual(self.env["queue.job"].search_count(
+            [("identity_key", "=", key), ("state", "=", "pending")]), 1)
+
+    def test_the_job_that_ends_makes_a_postponed_one_due_at_once(self):
+        """A job enqueued by a webhook while the inbox was locked was postponed; the job
+        that held the lock makes it due as it ends instead of leaving events waiting."""
+        key = f"logistics-inbox-{self.backend.id}"
+        self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T08:00:00Z"))
+        waiting = self.env["queue.job"].search([("identity_key", "=", key), ("state", "=", "pending")])
+        self.assertEqual(len(waiting), 1, "the webhook enqueued the inbox job")
+        later = fields.Datetime.now() + timedelta(seconds=1)
+        waiting.eta = later  # as RetryableJobError(seconds=1) leaves it
+        self.process()  # another job of this backend, holding the lock, processes the event
+        self.assertEqual(self.messages().state, "done")
+        waiting.invalidate_recordset(["eta"])
+        self.assertFalse(waiting.eta, "due at once")
+        self.assertEqual(self.env["queue.job"].search_count([("identity_key", "=", key),
+                                                              ("state", "=", "pending")]), 1)
+        # An empty run neither creates nor hurries anything.
+        waiting.eta = later
+        self.assertEqual(self.process(), "Nothing to process.")
+        waiting.invalidate_recordset(["eta"])
+        self.assertEqual(waiting.eta, later)
 
     def test_state_changes_reach_the_chatter_only_when_the_backend_asks(self):
         Tracking = self.env["mail.tracking.value"]
