@@ -31,7 +31,17 @@ import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ingest import load, sign, start, stop  # noqa: E402
-from common import child_pids, odoo_env, percentile, py_spy, rss_mib, stop_py_spy, table, write_json  # noqa: E402
+from common import (  # noqa: E402
+    child_pids,
+    memory_mib,
+    odoo_env,
+    percentile,
+    py_spy,
+    rss_mib,
+    stop_py_spy,
+    table,
+    write_json,
+)
 
 CODES = ("picked_up", "in_transit", "out_for_delivery", "delivered")
 
@@ -152,8 +162,10 @@ def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, prof
             now = time.monotonic()
             if now >= next_sample:
                 applied = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone")
+                memory = memory_mib([proc.pid] + child_pids(proc.pid))
                 samples.append((round(now - ready, 1), applied - milestones_before,
-                                round(rss_mib([proc.pid] + child_pids(proc.pid)), 1)))
+                                round(sum(m["rss"] for m in memory.values()), 1),
+                                round(sum(m["pss"] for m in memory.values()), 1), memory))
                 next_sample = now + sample_every
             if not scalar(conn, "SELECT count(*) FROM logistics_sync_message WHERE state = 'pending'"):
                 break
@@ -292,9 +304,13 @@ def main():
         fill(args.db, args.conf, refs, args.soak_events, f"s{workers}", per_request=500)
         result = drain(args.db, args.conf, workers, args.soak_events, sample_every=10.0)
         soak.append(result)
-        table(f"Soak: {args.soak_events:,} events, RSS of all server processes over time", [
-            {"t_s": t, "events_applied": n, "rss_mib": r} for t, n, r in result["samples"]],
-            ["t_s", "events_applied", "rss_mib"])
+        pids = sorted({pid for sample in result["samples"] for pid in sample[4]})
+        table(f"Soak: {args.soak_events:,} events, memory of the server processes over time "
+              "(RSS and PSS summed; own heap = RssAnon of each process)", [
+            {"t_s": t, "events_applied": n, "rss_mib": r, "pss_mib": p,
+             **{f"anon_{pid}": round(m[pid]["anon"], 1) for pid in m}}
+            for t, n, r, p, m in result["samples"]],
+            ["t_s", "events_applied", "rss_mib", "pss_mib", *(f"anon_{pid}" for pid in pids)])
     if drains:
         table("Drain: backlog applied by the queue_job jobs (backend resumed -> inbox empty)", drains,
               ["workers", "messages", "events", "expected", "seconds", "events_per_s",

@@ -94,6 +94,24 @@ def rss_mib(pids):
     return total / 1024
 
 
+def memory_mib(pids):
+    """{pid: {"rss": VmRSS, "anon": RssAnon, "pss": Pss}} in MiB. Summing RSS over forked
+    workers counts the pages they share with the master (copy-on-write) once per worker;
+    PSS splits shared pages between their processes, RssAnon is each one's own heap."""
+    out = {}
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                status = {l.split(":")[0]: int(l.split()[1]) for l in f if l.startswith(("VmRSS", "RssAnon"))}
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                pss = next(int(l.split()[1]) for l in f if l.startswith("Pss:"))
+        except (OSError, StopIteration, ValueError):
+            continue
+        out[pid] = {"rss": status.get("VmRSS", 0) / 1024, "anon": status.get("RssAnon", 0) / 1024,
+                    "pss": pss / 1024}
+    return out
+
+
 def child_pids(pid):
     out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
