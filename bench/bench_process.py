@@ -99,18 +99,27 @@ def prepare(db, conf, run, shipments):
     return names
 
 
-def fill(db, conf, refs, events, run, per_request=100, connections=4):
-    """POST ``events`` events (``per_request`` per request) with no job runner."""
+def fill(db, conf, refs, events, run, per_request=100, connections=4, layout="spread"):
+    """POST ``events`` events (``per_request`` per request) with no job runner.
+
+    ``spread``: event k goes to shipment k % len(refs), so a batch spans many shipments
+    and each shipment goes through its whole life over the backlog (the history a batch
+    reads grows as the backlog drains). ``grouped``: a shipment's events follow each
+    other, so every batch reads the same amount of history."""
     base = 1.9e9 + (zlib.crc32(run.encode()) % 10**5) * 10**4
+    steps = -(-events // len(refs))
+
+    def where(k):
+        if layout == "grouped":
+            return refs[k // steps], k % steps
+        return refs[k % len(refs)], k // len(refs)
 
     def make(i):
-        # event k goes to shipment k % len(refs): a batch spans many shipments, and each
-        # shipment goes through its whole life over the backlog, in event-time order
-        steps = -(-events // len(refs))
-        payload = {"events": [make_event(run, k, refs[k % len(refs)], base,
-                                         lifecycle_code(k // len(refs), steps))
-                              for k in range(i * per_request, (i + 1) * per_request)]}
-        return signed(run, i, payload)
+        events_ = []
+        for k in range(i * per_request, (i + 1) * per_request):
+            ref, step = where(k)
+            events_.append(make_event(run, k, ref, base, lifecycle_code(step, steps)))
+        return signed(run, i, {"events": events_})
 
     proc, port = start(db, conf, 2, runner=False)
     try:
@@ -278,6 +287,9 @@ def main():
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--lag-seconds", type=float, default=30)
     parser.add_argument("--soak-events", type=int, default=0)
+    parser.add_argument("--soak-layout", choices=("spread", "grouped"), default="spread",
+                        help="spread: each batch touches many shipments, whose history grows "
+                             "over the soak; grouped: each shipment's events are consecutive")
     parser.add_argument("--profile", metavar="DIR",
                         help="sample the server with py-spy during each drain; collapsed stacks "
                              "are written to DIR/drain-w<workers>-n<events>.txt")
@@ -301,7 +313,8 @@ def main():
         workers = workers_list[-1]
         refs = prepare(args.db, args.conf, f"s{workers}",
                        max(1, args.soak_events // args.events_per_shipment))
-        fill(args.db, args.conf, refs, args.soak_events, f"s{workers}", per_request=500)
+        fill(args.db, args.conf, refs, args.soak_events, f"s{workers}", per_request=500,
+             layout=args.soak_layout)
         result = drain(args.db, args.conf, workers, args.soak_events, sample_every=10.0)
         soak.append(result)
         pids = sorted({pid for sample in result["samples"] for pid in sample[4]})
