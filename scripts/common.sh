@@ -180,7 +180,7 @@ list_db = False
 log_level = ${ODOO_LOG_LEVEL:-info}
 
 [queue_job]
-channels = root:2,root.logistics:2,root.logistics.inbound:1,root.logistics.outbound:1
+channels = root:2,root.logistics:2,root.logistics.inbound:2,root.logistics.outbound:1
 CONF
 }
 

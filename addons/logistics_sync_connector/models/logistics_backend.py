@@ -41,6 +41,20 @@ CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,62}$"
 CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,62}")  # fullmatch: "$" would accept a final newline
 
 
+def _hurry_inbox_job(registry, identity_key):
+    """Make a postponed inbox job due now (queue_job's own row; its trigger notifies
+    the job runner). Best effort: if the job changes meanwhile, it keeps its eta."""
+    try:
+        with registry.cursor() as cr:
+            cr.execute(
+                """UPDATE queue_job SET eta = NULL
+                    WHERE identity_key = %s AND state = 'pending' AND eta IS NOT NULL""",
+                [identity_key],
+            )
+    except psycopg2.Error as exc:
+        _logger.info("inbox job %s not hurried: %s", identity_key, exc)
+
+
 class LogisticsBackend(models.Model):
     _name = "logistics.backend"
     _description = "Logistics Backend"
@@ -470,13 +484,12 @@ class LogisticsBackend(models.Model):
             max_retries=0,
         )._process_inbox()
         if now:
-            # queue_job's own row; its trigger notifies the job runner of the change.
-            self.env.cr.execute(
-                """UPDATE queue_job SET eta = NULL
-                    WHERE identity_key = %s AND state = 'pending' AND eta IS NOT NULL""",
-                [identity_key],
-            )
-            self.env["queue.job"].invalidate_model(["eta"])
+            # After this job's commit, in a transaction of its own: the waiting job's row
+            # is written by the runner and by that job itself while this one runs, and
+            # from this job's (older) snapshot the UPDATE would fail on a serialization
+            # error and take the whole batch with it.
+            registry = self.env.registry
+            self.env.cr.postcommit.add(lambda: _hurry_inbox_job(registry, identity_key))
 
     def _process_inbox(self, limit=None):
         """Job: process this backend's pending inbound messages, oldest first.

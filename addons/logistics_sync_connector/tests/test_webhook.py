@@ -371,12 +371,16 @@ class TestWebhookInbound(WebhookCase):
         self.process()  # another job of this backend, holding the lock, processes the event
         self.assertEqual(self.messages().state, "done")
         waiting.invalidate_recordset(["eta"])
+        self.assertEqual(waiting.eta, later, "not before that job commits")
+        self.env.cr.postcommit.run()  # what its commit runs
+        waiting.invalidate_recordset(["eta"])
         self.assertFalse(waiting.eta, "due at once")
         self.assertEqual(self.env["queue.job"].search_count([("identity_key", "=", key),
                                                               ("state", "=", "pending")]), 1)
         # An empty run neither creates nor hurries anything.
         waiting.eta = later
         self.assertEqual(self.process(), "Nothing to process.")
+        self.env.cr.postcommit.run()
         waiting.invalidate_recordset(["eta"])
         self.assertEqual(waiting.eta, later)
 
