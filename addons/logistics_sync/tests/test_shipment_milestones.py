@@ -240,3 +240,26 @@ class TestBulkApply(LogisticsCase):
         self.assertEqual(shipment.pod_signed_by, "R. Ceiver")
         self.env.invalidate_all()
         self.assertEqual(shipment.current_milestone_id.code, "delivered", "stored, not only cached")
+
+
+@tagged("post_install", "-at_install")
+class TestHotPathSchema(LogisticsCase):
+    """The storage choices the inbox throughput rests on (bench/run.sh process)."""
+
+    def indexes(self, table):
+        self.env.cr.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s", [table])
+        return dict(self.env.cr.fetchall())
+
+    def test_shipments_updated_in_place_and_no_redundant_milestone_index(self):
+        self.env.cr.execute("SELECT reloptions FROM pg_class WHERE oid = 'logistics_shipment'::regclass")
+        self.assertIn("fillfactor=80", self.env.cr.fetchone()[0] or [])
+        self.assertNotIn("logistics_shipment__last_event_at_index", self.indexes("logistics_shipment"))
+        milestone = self.indexes("logistics_shipment_milestone")
+        self.assertNotIn("logistics_shipment_milestone__shipment_id_index", milestone)
+        self.assertIn("logistics_shipment_milestone_shipment_code_time_uniq", milestone)
+        # init() drops an index that an earlier version created, and keeps doing so.
+        self.env.cr.execute("CREATE INDEX logistics_shipment_milestone__shipment_id_index "
+                            "ON logistics_shipment_milestone (shipment_id)")
+        self.env["logistics.shipment.milestone"].init()
+        self.assertNotIn("logistics_shipment_milestone__shipment_id_index",
+                         self.indexes("logistics_shipment_milestone"))

@@ -10,7 +10,7 @@ from odoo.tests import tagged
 
 from ..lib import signatures
 from ..models.logistics_backend import INBOX_LOCK
-from .common import TMS_SECRET, WebhookCase, generic_event
+from .common import TMS_SECRET, ConnectorCase, WebhookCase, generic_event
 
 
 @tagged("post_install", "-at_install")
@@ -402,3 +402,27 @@ class TestWebhookInbound(WebhookCase):
         self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T09:00:00Z"))
         self.assertEqual(process_and_count(), 1)
         self.assertEqual(self.shipment.state, "in_transit")
+
+
+@tagged("post_install", "-at_install")
+class TestMessageIndexes(ConnectorCase):
+    def indexes(self):
+        self.env.cr.execute("SELECT indexname, indexdef FROM pg_indexes "
+                            "WHERE tablename = 'logistics_sync_message'")
+        return dict(self.env.cr.fetchall())
+
+    def test_nine_indexes_sparse_ones_partial(self):
+        indexes = self.indexes()
+        self.assertEqual(len(indexes), 9, sorted(indexes))
+        for column in ("next_attempt_at", "ordering_key", "batch_key", "job_uuid"):
+            self.assertIn("WHERE", indexes[f"logistics_sync_message__{column}_index"])
+        # An earlier version's full index is dropped by init() (Odoo recreates it partial).
+        self.env.cr.execute("DROP INDEX logistics_sync_message__batch_key_index")
+        self.env.cr.execute("CREATE INDEX logistics_sync_message__batch_key_index "
+                            "ON logistics_sync_message (batch_key)")
+        self.env.cr.execute("CREATE INDEX logistics_sync_message__flow_index "
+                            "ON logistics_sync_message (flow)")
+        self.env["logistics.sync.message"].init()
+        indexes = self.indexes()
+        self.assertNotIn("logistics_sync_message__batch_key_index", indexes)
+        self.assertNotIn("logistics_sync_message__flow_index", indexes)
