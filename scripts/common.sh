@@ -12,7 +12,7 @@ ODOO_SRC="${ODOO_SRC:-/opt/odoo/18.0}"
 ODOO_DB="${ODOO_DB:-logistics}"
 ODOO_HTTP_PORT="${ODOO_HTTP_PORT:-8069}"
 # Every addon of the repository, in dependency order, plus queue_job (job runner).
-ODOO_ADDONS="queue_job,logistics_sync,logistics_sync_connector,logistics_sync_invoice,logistics_sync_reconcile"
+ODOO_ADDONS="queue_job,logistics_sync,logistics_sync_connector,logistics_sync_invoice,logistics_sync_reconcile,logistics_sync_runner"
 mkdir -p "$LOCAL_DIR"
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
@@ -169,7 +169,7 @@ db_user = ${PGUSER}
 db_password = ${PGPASSWORD:-False}
 http_interface = ${ODOO_HTTP_INTERFACE:-127.0.0.1}
 http_port = $ODOO_HTTP_PORT
-server_wide_modules = base,web,queue_job
+server_wide_modules = base,web,queue_job,logistics_sync_runner
 workers = $workers
 max_cron_threads = 1
 limit_time_real = 600
@@ -180,7 +180,7 @@ list_db = False
 log_level = ${ODOO_LOG_LEVEL:-info}
 
 [queue_job]
-channels = root:2,root.logistics:2,root.logistics.inbound:2,root.logistics.outbound:1
+channels = root:2,root.logistics:2,root.logistics.inbound:1,root.logistics.outbound:1
 CONF
 }
 

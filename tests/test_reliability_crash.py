@@ -3,6 +3,7 @@ in prefork mode (--workers=2) with its job runner. See crash_harness.py for the 
 
 import json
 import time
+import uuid
 
 import pytest
 
@@ -38,6 +39,37 @@ def test_kill_9_of_workers_during_jobs_loses_nothing_and_applies_nothing_twice(p
     print(f"events {len(result['event_ids'])}, outbound {len(result['outbound'])}, "
           f"max job age {result['max_job_age_s']:.1f} s, timings {result['timings']}")
     check_invariants(result)
+
+
+def test_a_job_killed_on_an_idle_server_is_requeued_within_half_a_minute(prefork_server):
+    """No traffic after the kill: only the runner's own wake-up (logistics_sync_runner,
+    every 10 s instead of queue_job's 60 s) can find the dead job. Its channel
+    (root.logistics.inbound, capacity 1) runs nothing else until then."""
+    s = prefork_server
+    s.login()
+    cycle = CrashCycle(s, receiver=None, tag=f"idle{uuid.uuid4().hex[:6]}", feed=False, log=print)
+    name = f"{cycle.tag.upper()}-001"
+    shipment = s.call("logistics.shipment", "create", [{"name": name}])[0]
+    holder = Db(s.db, autocommit=False)
+    try:
+        holder.all("SELECT id FROM logistics_shipment WHERE id = %s FOR UPDATE", [shipment])
+        assert cycle.post([cycle.event(f"{cycle.tag}-1", name)], f"{cycle.tag}-1") == 202
+        kill = cycle.kill("inbound", "_process_inbox",
+                          "a.wait_event_type = 'Lock' AND %s = ANY(pg_blocking_pids(a.pid))",
+                          [holder.backend_pid()])
+    finally:
+        holder.conn.rollback()
+        holder.close()
+    try:
+        cycle.wait_requeued(kill)
+        assert kill.requeued_after_s < 30, f"re-queued {kill.requeued_after_s:.1f} s after the kill"
+        # Re-run, it applies the event once.
+        wait_for(lambda: cycle.db.one("SELECT state FROM queue_job WHERE uuid = %s", [kill.job_uuid])[0] == "done",
+                 60, what="the re-queued inbox job done")
+        assert cycle.db.all("""SELECT count(*) FROM logistics_shipment_milestone
+                                WHERE external_event_id = %s""", [f"{cycle.tag}-1"]) == [(1,)]
+    finally:
+        cycle.db.close()
 
 
 def test_cancel_or_safety_net_during_a_delivery_neither_fails_it_nor_sends_it_twice(prefork_server):

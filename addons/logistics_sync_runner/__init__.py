@@ -1,0 +1,1 @@
+from .post_load import post_load
