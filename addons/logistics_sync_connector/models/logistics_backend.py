@@ -35,7 +35,9 @@ FLOWS = [
     ("outbound_finance", "Outbound: posted invoices and freight charges"),
 ]
 # queue_job channels (data/queue_job_data.xml); capacities in the [queue_job] config.
+# Each backend's jobs run in a sub-channel named after its code (_job_channel).
 INBOUND_CHANNEL = "root.logistics.inbound"
+OUTBOUND_CHANNEL = "root.logistics.outbound"
 INBOX_LOCK = 0x4C53  # advisory lock namespace: (INBOX_LOCK, backend id) while its inbox is processed
 CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,62}$"
 CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,62}")  # fullmatch: "$" would accept a final newline
@@ -81,6 +83,17 @@ class LogisticsBackend(models.Model):
         tracking=True,
         help="Paused backends answer webhooks with 503 (the sender retries later) "
         "and send nothing; queued messages wait.",
+    )
+    inbound_channel = fields.Char(
+        "Inbound Job Channel", compute="_compute_job_channels",
+        help="queue_job channel of this backend's inbox jobs. Give it a capacity of its own "
+        "in the [queue_job] channels configuration (e.g. root.logistics.inbound.<code>:1); "
+        "unlisted, it shares root.logistics.inbound with the other backends.",
+    )
+    outbound_channel = fields.Char(
+        "Outbound Job Channel", compute="_compute_job_channels",
+        help="queue_job channel of this backend's deliveries; unlisted in the [queue_job] "
+        "channels configuration, it shares root.logistics.outbound with the other backends.",
     )
     track_state_changes = fields.Boolean(
         "Log State Changes in Chatter",
@@ -193,6 +206,47 @@ class LogisticsBackend(models.Model):
             {"backend_id": self.id})
 
     @api.depends("code")
+    def _compute_job_channels(self):
+        for rec in self:
+            rec.inbound_channel = rec.code and rec._job_channel("in")
+            rec.outbound_channel = rec.code and rec._job_channel("out")
+
+    def _job_channel(self, direction):
+        """The queue_job channel of this backend's jobs of ``direction`` ("in"/"out"):
+        ``root.logistics.inbound.<code>`` or ``root.logistics.outbound.<code>``.
+
+        The runner takes capacities from the [queue_job] channels configuration, and runs
+        a job of a channel it does not list in the closest listed parent (queue_job's
+        parent fallback). So by default all backends share root.logistics.inbound and
+        root.logistics.outbound; listing ``root.logistics.inbound.<code>:1`` gives a
+        backend a slot of its own, so that busy backends do not wait for each other.
+        """
+        self.ensure_one()
+        return f"{INBOUND_CHANNEL if direction == 'in' else OUTBOUND_CHANNEL}.{self.code}"
+
+    def _ensure_job_channels(self):
+        """A queue.job.channel record for each channel of these backends.
+
+        queue_job's autovacuum deletes done jobs channel record by channel record (by
+        complete name): without one, the jobs of a backend channel would be kept
+        forever. Channels are queue_job's technical records, writable by queue_job
+        managers only; the admin who creates a backend gets its channels, hence sudo().
+        """
+        Channel = self.env["queue.job.channel"].sudo()
+        parents = {d: Channel.search([("complete_name", "=", name)], limit=1)
+                   for d, name in (("in", INBOUND_CHANNEL), ("out", OUTBOUND_CHANNEL))}
+        wanted = {rec._job_channel(d): (parents[d], rec.code)
+                  for rec in self.filtered("code") for d in ("in", "out") if parents[d]}
+        existing = set(Channel.search([("complete_name", "in", list(wanted))]).mapped("complete_name"))
+        Channel.create([{"name": code, "parent_id": parent.id}
+                        for name, (parent, code) in wanted.items() if name not in existing])
+
+    @api.model
+    def _ensure_all_job_channels(self):
+        """At install and upgrade (data/queue_job_data.xml): channels of existing backends."""
+        self.with_context(active_test=False).search([])._ensure_job_channels()
+
+    @api.depends("code")
     def _compute_webhook_url(self):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
         for rec in self:
@@ -246,11 +300,14 @@ class LogisticsBackend(models.Model):
                 rec._create_default_flows()
             if not rec.status_map_ids:
                 rec._load_default_status_map()
+        records._ensure_job_channels()
         self.env.registry.clear_cache()
         return records
 
     def write(self, vals):
         res = super().write(vals)
+        if "code" in vals:
+            self._ensure_job_channels()
         self.env.registry.clear_cache()
         return res
 
@@ -477,7 +534,7 @@ class LogisticsBackend(models.Model):
             if self.env.cr.fetchone():
                 return
         self.with_delay(
-            channel=INBOUND_CHANNEL,
+            channel=self._job_channel("in"),
             identity_key=identity_key,
             description=f"Process inbound messages of {self.code}",
             eta=eta,

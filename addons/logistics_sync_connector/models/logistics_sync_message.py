@@ -40,7 +40,6 @@ FINAL_OUT = ("sent", "failed", "dead", "cancelled")
 # re-queued by the queue_job runner).
 LIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
 # Headers worth keeping with an inbound message (never Authorization or cookies).
-OUTBOUND_CHANNEL = "root.logistics.outbound"
 KEPT_HEADERS = (
     "content-type", "user-agent", "webhook-id", "webhook-timestamp", "x-request-id",
     "x-forwarded-for", "x-easypost-event-id",
@@ -408,11 +407,13 @@ class LogisticsSyncMessage(models.Model):
         update_rows(self, self._INBOUND_COLUMNS,
                     [(row["id"], *(row.get(c) for c in self._INBOUND_COLUMNS)) for row in rows])
         if links:
-            self.env.cr.execute(SQL(
+            # One array per column: a VALUES list of 7,000 pairs took 0.3 s to plan and run.
+            message_ids, shipment_ids = zip(*sorted(set(links)), strict=True)
+            self.env.cr.execute(
                 """INSERT INTO logistics_sync_message_shipment_rel (message_id, shipment_id)
-                   VALUES %s ON CONFLICT DO NOTHING""",
-                SQL(", ").join(sorted(set(links))),
-            ))
+                   SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
+                [list(message_ids), list(shipment_ids)],
+            )
         self.browse([row["id"] for row in rows]).invalidate_recordset(["shipment_ids"])
 
     def _apply_values(self, values, owners):
@@ -497,7 +498,7 @@ class LogisticsSyncMessage(models.Model):
     def _enqueue_send(self, eta=None):
         for message in self:
             job = message.with_delay(
-                channel=OUTBOUND_CHANNEL,
+                channel=message.backend_id._job_channel("out"),
                 identity_key=f"logistics-send-{message.id}-{message.attempts}",
                 description=f"Send {message.event_type} to {message.backend_id.code}",
                 eta=eta,
