@@ -1,8 +1,10 @@
 from datetime import datetime, timedelta, timezone
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from odoo import models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
@@ -240,6 +242,71 @@ class TestBulkApply(LogisticsCase):
         self.assertEqual(shipment.pod_signed_by, "R. Ceiver")
         self.env.invalidate_all()
         self.assertEqual(shipment.current_milestone_id.code, "delivered", "stored, not only cached")
+
+    def test_state_changes_are_written_in_bulk_and_reach_the_hook(self):
+        """Without chatter tracking, state and POD flags are one UPDATE per set of
+        columns: no shipment write(), yet dependents, the log columns and the
+        _logistics_after_derived_change hook see the change, with the values before."""
+        quiet, busy, held = self.new_shipment(), self.new_shipment(), self.new_shipment()
+        self.apply(busy, ("picked_up", 1))
+        self.assertFalse(held.needs_attention)
+        Shipment = type(self.Shipment)
+        calls, writes = [], []
+        base_write = models.BaseModel.write
+
+        def spy_write(records, vals):
+            if records._name == "logistics.shipment":
+                writes.append(set(vals))
+            return base_write(records, vals)
+
+        def hook(records, before):
+            calls.append((set(records.ids), dict(before)))
+
+        with patch.object(models.BaseModel, "write", spy_write), \
+                patch.object(Shipment, "_logistics_after_derived_change", hook):
+            self.Shipment._apply_milestones([
+                {"shipment_id": quiet.id, "code": "picked_up", "occurred_at": at(1)},
+                {"shipment_id": busy.id, "code": "in_transit", "occurred_at": at(2)},
+                {"shipment_id": busy.id, "code": "picked_up", "occurred_at": at(1)},  # duplicate
+                {"shipment_id": held.id, "code": "exception", "occurred_at": at(2)},
+                {"shipment_id": held.id, "code": "delivered", "occurred_at": at(3),
+                 "pod_signed_by": "R. Ceiver"},
+            ])
+        self.assertEqual(writes, [], "no ORM write of shipments")
+        self.assertEqual(calls, [({quiet.id, busy.id, held.id}, {
+            quiet.id: (False, "draft"), busy.id: (False, "picked_up"), held.id: (False, "draft")})])
+        self.assertEqual((quiet.state, busy.state, held.state), ("picked_up", "in_transit", "delivered"))
+        self.assertTrue(held.pod_received)
+        self.assertEqual(held.pod_signed_by, "R. Ceiver")
+        self.assertFalse(held.needs_attention, "a non-stored dependent follows")
+        self.env.invalidate_all()
+        self.assertEqual(held.state, "delivered", "stored, not only cached")
+        self.assertEqual(held.write_uid, self.env.user)
+
+    def test_tracking_or_a_write_override_keeps_the_orm_write(self):
+        Shipment = type(self.Shipment)
+        self.assertFalse(self.Shipment._logistics_orm_write_needed())
+        self.assertTrue(self.Shipment.with_context(tracking_disable=False)._logistics_orm_write_needed())
+        # An extension's write() (here: set on the registry class, first in the MRO).
+        with patch.object(Shipment, "write", Shipment.write):
+            self.assertIn("write", vars(Shipment))
+            self.assertTrue(self.Shipment._logistics_orm_write_needed())
+        self.assertFalse(self.Shipment._logistics_orm_write_needed())
+        # With tracking, write() does it (test_webhook checks the chatter end to end).
+        writes = []
+        base_write = models.BaseModel.write
+
+        def spy_write(records, vals):
+            if records._name == "logistics.shipment":
+                writes.append(set(vals))
+            return base_write(records, vals)
+
+        shipment = self.new_shipment().with_context(tracking_disable=False)
+        with patch.object(models.BaseModel, "write", spy_write):
+            shipment._apply_milestones([{"shipment_id": shipment.id, "code": "picked_up",
+                                         "occurred_at": at(1)}])
+        self.assertEqual(writes, [{"state"}])
+        self.assertEqual(shipment.state, "picked_up")
 
 
 @tagged("post_install", "-at_install")

@@ -29,15 +29,11 @@ class LogisticsShipment(models.Model):
             shipment.invoice_released = bool(shipment.invoice_release_ids)
 
     # ------------------------------------------------------------------ automatic release
-    def write(self, vals):
-        before = {s.id: (s.pod_received, s.state) for s in self} if (
-            "pod_received" in vals or "state" in vals) else {}
-        res = super().write(vals)
-        if before:
-            due = self.filtered(lambda s: s._logistics_release_due(*before[s.id]))
-            if due:
-                due._logistics_enqueue_release()
-        return res
+    def _logistics_after_derived_change(self, before):
+        super()._logistics_after_derived_change(before)
+        due = self.filtered(lambda s: s._logistics_release_due(*before[s.id]))
+        if due:
+            due._logistics_enqueue_release()
 
     def _logistics_release_due(self, was_pod, was_state):
         """Did this change just make the shipment releasable automatically?"""
