@@ -350,38 +350,64 @@ class TestWebhookInbound(WebhookCase):
 
     def test_webhooks_share_the_waiting_inbox_job(self):
         key = f"logistics-inbox-{self.backend.id}"
+        Job = self.env["queue.job"]
         for hour in range(3):
             self.post_signed(generic_event("TEST-SHP-1", "in_transit", f"2026-11-20T0{hour}:00:00Z"))
-        jobs = self.env["queue.job"].search([("identity_key", "=", key)])
+        jobs = Job.search([("identity_key", "=", key)])
         self.assertEqual(len(jobs), 1)
+        self.assertFalse(jobs.eta, "nothing runs: due at once")
         jobs.state = "done"  # ran: the next webhook enqueues a new one
         self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T05:00:00Z"))
-        self.assertEqual(self.env["queue.job"].search_count(
-            [("identity_key", "=", key), ("state", "=", "pending")]), 1)
-
-    def test_the_job_that_ends_makes_a_postponed_one_due_at_once(self):
-        """A job enqueued by a webhook while the inbox was locked was postponed; the job
-        that held the lock makes it due as it ends instead of leaving events waiting."""
-        key = f"logistics-inbox-{self.backend.id}"
+        waiting = Job.search([("identity_key", "=", key), ("state", "=", "pending")])
+        self.assertEqual(len(waiting), 1)
+        self.assertFalse(waiting.eta)
+        # While a job of the backend runs, the next one lingers for more events.
+        waiting.state = "started"
+        before = fields.Datetime.now()
+        self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T06:00:00Z"))
+        lingering = Job.search([("identity_key", "=", key), ("state", "=", "pending")])
+        self.assertEqual(len(lingering), 1)
+        self.assertTrue(before < lingering.eta <= before + timedelta(seconds=2), lingering.eta)
+        self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T07:00:00Z"))
+        self.assertEqual(Job.search([("identity_key", "=", key), ("state", "=", "pending")]), lingering)
+        # The linger is a system parameter; 0 turns it off.
+        lingering.state = "done"
+        self.env["ir.config_parameter"].set_param("logistics_sync_connector.inbox_linger_ms", "0")
         self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T08:00:00Z"))
-        waiting = self.env["queue.job"].search([("identity_key", "=", key), ("state", "=", "pending")])
-        self.assertEqual(len(waiting), 1, "the webhook enqueued the inbox job")
-        later = fields.Datetime.now() + timedelta(seconds=1)
-        waiting.eta = later  # as RetryableJobError(seconds=1) leaves it
-        self.process()  # another job of this backend, holding the lock, processes the event
-        self.assertEqual(self.messages().state, "done")
-        waiting.invalidate_recordset(["eta"])
-        self.assertEqual(waiting.eta, later, "not before that job commits")
-        self.env.cr.postcommit.run()  # what its commit runs
-        waiting.invalidate_recordset(["eta"])
+        self.assertFalse(Job.search([("identity_key", "=", key), ("state", "=", "pending")]).eta)
+
+    def test_the_job_that_ends_sets_when_the_next_one_runs(self):
+        """After a non-empty batch the job chains the next one, and after its commit
+        brings a waiting job's eta forward: at once when it left a backlog, else within
+        the linger. A job enqueued while the inbox lock was taken was postponed by 1 s."""
+        key = f"logistics-inbox-{self.backend.id}"
+        Job = self.env["queue.job"]
+        self.env["ir.config_parameter"].set_param("logistics_sync_connector.inbox_linger_ms", "200")
+        for hour in range(3):
+            self.post_signed(generic_event("TEST-SHP-1", "in_transit", f"2026-11-20T0{hour}:00:00Z"))
+        waiting = Job.search([("identity_key", "=", key), ("state", "=", "pending")])
+        self.assertEqual(len(waiting), 1, "the webhooks enqueued the inbox job")
+        later = fields.Datetime.now() + timedelta(seconds=5)
+
+        def run(limit=None):
+            waiting.eta = later  # as RetryableJobError leaves it
+            summary = self.backend.with_user(self.integration_user)._process_inbox(limit=limit)
+            waiting.invalidate_recordset(["eta"])
+            self.assertEqual(waiting.eta, later, "not before that job commits")
+            self.env.cr.postcommit.run()  # what its commit runs
+            waiting.invalidate_recordset(["eta"])
+            self.assertEqual(Job.search_count([("identity_key", "=", key), ("state", "=", "pending")]), 1)
+            return summary
+
+        run(limit=2)  # two of three messages: a backlog
+        self.assertEqual(self.messages().mapped("state"), ["done", "done", "pending"])
         self.assertFalse(waiting.eta, "due at once")
-        self.assertEqual(self.env["queue.job"].search_count([("identity_key", "=", key),
-                                                              ("state", "=", "pending")]), 1)
+        now = fields.Datetime.now()
+        run()  # the last one: caught up
+        self.assertEqual(self.messages().mapped("state"), ["done"] * 3)
+        self.assertTrue(waiting.eta <= now + timedelta(seconds=1.2), "within the linger")
         # An empty run neither creates nor hurries anything.
-        waiting.eta = later
-        self.assertEqual(self.process(), "Nothing to process.")
-        self.env.cr.postcommit.run()
-        waiting.invalidate_recordset(["eta"])
+        self.assertEqual(run(), "Nothing to process.")
         self.assertEqual(waiting.eta, later)
 
     def test_state_changes_reach_the_chatter_only_when_the_backend_asks(self):
