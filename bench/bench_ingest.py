@@ -45,6 +45,30 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_for_runner(db, proc, timeout=60):
+    """Until queue_job's runner holds its master lock on ``db`` (a session-level advisory
+    lock on one bigint: the inbox locks take two keys), i.e. dispatches jobs. It starts
+    5 s after the server (START_DELAY): without this wait, the first seconds of a timed
+    run measured that delay (the first job of a drain waited up to 2 s for it)."""
+    import psycopg2
+
+    conn = psycopg2.connect(dbname=db)
+    conn.autocommit = True
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None:
+            with conn.cursor() as cr:
+                cr.execute("""SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+                               WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+                                 AND a.datname = %s""", [db])
+                if cr.fetchone():
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"queue_job's runner did not start on {db}")
+    finally:
+        conn.close()
+
+
 def start(db, conf, workers, runner=True):
     port = free_port()
     log = LOCAL / f"bench-{db}-w{workers}.log"
@@ -62,6 +86,8 @@ def start(db, conf, workers, runner=True):
             conn.request("GET", "/web/health")
             if conn.getresponse().status == 200:
                 time.sleep(2 if workers else 0.5)
+                if runner:
+                    wait_for_runner(db, proc)
                 return proc, port
         except OSError:
             time.sleep(0.3)
