@@ -334,20 +334,25 @@ class CrashCycle:
         self.receiver.delay = 0.3  # still slow: deliveries keep going on while the rest happens
         self.wait_requeued(kill)
 
-    def kill_inbound(self):
-        """A batch of events killed while its transaction waits for a locked shipment."""
+    def kill_inbox_job_waiting_for(self, shipment_id, events, msg_id):
+        """Post ``events`` while the test holds ``shipment_id`` locked, kill the inbox job
+        once its transaction waits for that lock, then release it; returns the Kill."""
         holder = Db(self.server.db, autocommit=False)
         try:
-            holder.all("SELECT id FROM logistics_shipment WHERE id = %s FOR UPDATE", [self.lock_shipment_id])
-            events = [self.event(f"{self.tag}-big-{i}", self.set_a[i % len(self.set_a)])
-                      for i in range(self.big_events)]
-            assert self.post(events, f"{self.tag}-big") == 202
-            kill = self.kill("inbound", "_process_inbox",
+            holder.all("SELECT id FROM logistics_shipment WHERE id = %s FOR UPDATE", [shipment_id])
+            assert self.post(events, msg_id) == 202
+            return self.kill("inbound", "_process_inbox",
                              "a.wait_event_type = 'Lock' AND %s = ANY(pg_blocking_pids(a.pid))",
                              [holder.backend_pid()])
         finally:
             holder.conn.rollback()
             holder.close()
+
+    def kill_inbound(self):
+        """A batch of events killed while its transaction waits for a locked shipment."""
+        events = [self.event(f"{self.tag}-big-{i}", self.set_a[i % len(self.set_a)])
+                  for i in range(self.big_events)]
+        kill = self.kill_inbox_job_waiting_for(self.lock_shipment_id, events, f"{self.tag}-big")
         # The rest of the inbound backlog arrives meanwhile, one message replayed.
         for m in range(self.messages):
             events = [self.event(f"{self.tag}-msg{m}-{i}", self.set_b[(m + i) % len(self.set_b)])

@@ -50,16 +50,7 @@ def test_a_job_killed_on_an_idle_server_is_requeued_within_half_a_minute(prefork
     cycle = CrashCycle(s, receiver=None, tag=f"idle{uuid.uuid4().hex[:6]}", feed=False, log=print)
     name = f"{cycle.tag.upper()}-001"
     shipment = s.call("logistics.shipment", "create", [{"name": name}])[0]
-    holder = Db(s.db, autocommit=False)
-    try:
-        holder.all("SELECT id FROM logistics_shipment WHERE id = %s FOR UPDATE", [shipment])
-        assert cycle.post([cycle.event(f"{cycle.tag}-1", name)], f"{cycle.tag}-1") == 202
-        kill = cycle.kill("inbound", "_process_inbox",
-                          "a.wait_event_type = 'Lock' AND %s = ANY(pg_blocking_pids(a.pid))",
-                          [holder.backend_pid()])
-    finally:
-        holder.conn.rollback()
-        holder.close()
+    kill = cycle.kill_inbox_job_waiting_for(shipment, [cycle.event(f"{cycle.tag}-1", name)], f"{cycle.tag}-1")
     try:
         cycle.wait_requeued(kill)
         assert kill.requeued_after_s < 30, f"re-queued {kill.requeued_after_s:.1f} s after the kill"

@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from unittest.mock import patch
 
@@ -243,6 +244,19 @@ class TestBulkApply(LogisticsCase):
         self.env.invalidate_all()
         self.assertEqual(shipment.current_milestone_id.code, "delivered", "stored, not only cached")
 
+    @contextmanager
+    def shipment_writes(self):
+        """The sets of fields written by every ORM write() of shipments meanwhile."""
+        writes, base_write = [], models.BaseModel.write
+
+        def spy_write(records, vals):
+            if records._name == "logistics.shipment":
+                writes.append(set(vals))
+            return base_write(records, vals)
+
+        with patch.object(models.BaseModel, "write", spy_write):
+            yield writes
+
     def test_state_changes_are_written_in_bulk_and_reach_the_hook(self):
         """Without chatter tracking, state and POD flags are one UPDATE per set of
         columns: no shipment write(), yet dependents, the log columns and the
@@ -251,18 +265,12 @@ class TestBulkApply(LogisticsCase):
         self.apply(busy, ("picked_up", 1))
         self.assertFalse(held.needs_attention)
         Shipment = type(self.Shipment)
-        calls, writes = [], []
-        base_write = models.BaseModel.write
-
-        def spy_write(records, vals):
-            if records._name == "logistics.shipment":
-                writes.append(set(vals))
-            return base_write(records, vals)
+        calls = []
 
         def hook(records, before):
             calls.append((set(records.ids), dict(before)))
 
-        with patch.object(models.BaseModel, "write", spy_write), \
+        with self.shipment_writes() as writes, \
                 patch.object(Shipment, "_logistics_after_derived_change", hook):
             self.Shipment._apply_milestones([
                 {"shipment_id": quiet.id, "code": "picked_up", "occurred_at": at(1)},
@@ -293,16 +301,8 @@ class TestBulkApply(LogisticsCase):
             self.assertTrue(self.Shipment._logistics_orm_write_needed())
         self.assertFalse(self.Shipment._logistics_orm_write_needed())
         # With tracking, write() does it (test_webhook checks the chatter end to end).
-        writes = []
-        base_write = models.BaseModel.write
-
-        def spy_write(records, vals):
-            if records._name == "logistics.shipment":
-                writes.append(set(vals))
-            return base_write(records, vals)
-
         shipment = self.new_shipment().with_context(tracking_disable=False)
-        with patch.object(models.BaseModel, "write", spy_write):
+        with self.shipment_writes() as writes:
             shipment._apply_milestones([{"shipment_id": shipment.id, "code": "picked_up",
                                          "occurred_at": at(1)}])
         self.assertEqual(writes, [{"state"}])

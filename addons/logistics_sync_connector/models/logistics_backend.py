@@ -541,11 +541,17 @@ class LogisticsBackend(models.Model):
             waiting, running = self.env.cr.fetchone()
             if waiting:
                 return
-            if running and self._inbox_linger():
-                eta = timedelta(seconds=self._inbox_linger())  # queue_job takes no float
+            if running:
+                eta = self._inbox_linger() or None
+        self._delay_inbox(eta)
+
+    def _delay_inbox(self, eta):
+        """The inbox job itself (``eta``: a datetime, or seconds from now)."""
+        if isinstance(eta, float | int):
+            eta = timedelta(seconds=eta)  # queue_job takes whole seconds only as a number
         self.with_delay(
             channel=self._job_channel("in"),
-            identity_key=identity_key,
+            identity_key=f"logistics-inbox-{self.id}",
             description=f"Process inbound messages of {self.code}",
             eta=eta,
             max_retries=0,
@@ -565,13 +571,7 @@ class LogisticsBackend(models.Model):
         self.ensure_one()
         identity_key = f"logistics-inbox-{self.id}"
         linger = 0 if backlog else self._inbox_linger()
-        self.with_delay(
-            channel=self._job_channel("in"),
-            identity_key=identity_key,
-            description=f"Process inbound messages of {self.code}",
-            eta=timedelta(seconds=linger) if linger else None,
-            max_retries=0,
-        )._process_inbox()
+        self._delay_inbox(linger or None)
         registry = self.env.registry
         due = datetime.now() + timedelta(seconds=linger) if linger else None
         self.env.cr.postcommit.add(lambda: _hurry_inbox_job(registry, identity_key, due))
