@@ -424,6 +424,28 @@ class LogisticsBackend(models.Model):
         for backend in self:
             backend._enqueue_inbox()
             backend.env["logistics.sync.message"]._enqueue_outbound_for(backend)
+        self._enqueue_inbox_after_commit()
+
+    def _enqueue_inbox_after_commit(self):
+        """Check again, after this transaction commits and on a fresh snapshot, that an
+        inbox job waits for each of these backends.
+
+        For a resume: an inbox job dispatched while it ran can read the backend as
+        paused from a snapshot taken before the resume committed, and end without
+        processing or chaining, while the resume saw that job as still waiting and
+        added none. The inbox then waited for the next webhook or the safety-net cron
+        (5 minutes); the bench's drain, which pauses a backend while its server starts,
+        hung on it. After the commit, that job is seen as started or done."""
+        registry, uid, context, ids = self.env.registry, self.env.uid, self.env.context, self.ids
+
+        def enqueue():
+            with registry.cursor() as cr:
+                env = api.Environment(cr, uid, context)
+                for backend in env["logistics.backend"].browse(ids).exists():
+                    if backend.active and not backend.paused:
+                        backend._enqueue_inbox()
+
+        self.env.cr.postcommit.add(enqueue)
 
     def action_show_webhook_url(self):
         self.ensure_one()

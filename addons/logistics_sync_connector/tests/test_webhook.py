@@ -376,6 +376,27 @@ class TestWebhookInbound(WebhookCase):
         self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T08:00:00Z"))
         self.assertFalse(Job.search([("identity_key", "=", key), ("state", "=", "pending")]).eta)
 
+    def test_resume_enqueues_again_after_its_commit(self):
+        """A job dispatched before a resume commits may read the backend as paused (its
+        snapshot) and end without processing; the resume checks again after its commit,
+        so the inbox does not wait for the next webhook or the safety-net cron."""
+        key = f"logistics-inbox-{self.backend.id}"
+        Job = self.env["queue.job"]
+        self.post_signed(generic_event("TEST-SHP-1", "in_transit", "2026-11-20T08:00:00Z"))
+        job = Job.search([("identity_key", "=", key)])
+        self.backend.action_pause()
+        job.state = "enqueued"  # the runner dispatched it; it has not started yet
+        self.backend.action_resume()
+        self.assertEqual(Job.search([("identity_key", "=", key)]), job,
+                         "in the resume's snapshot, that job still waits")
+        job.state = "done"  # it ran, read the pause from its snapshot and ended
+        self.env.flush_all()
+        self.env.cr.postcommit.run()  # what the resume's commit runs
+        waiting = Job.search([("identity_key", "=", key), ("state", "=", "pending")])
+        self.assertEqual(len(waiting), 1)
+        self.assertFalse(waiting.eta, "due at once")
+        self.assertEqual(self.messages().state, "pending")
+
     def test_the_job_that_ends_sets_when_the_next_one_runs(self):
         """After a non-empty batch the job chains the next one, and after its commit
         brings a waiting job's eta forward: at once when it left a backlog, else within
