@@ -257,9 +257,7 @@ class LogisticsSyncMessage(models.Model):
             b.external_id: b.shipment_id
             for b in Binding.search([("backend_id", "=", backend.id), ("external_id", "in", list(ext_ids))])
         } if ext_ids else {}
-        by_ref = {
-            s.name: s for s in Shipment.search([("name", "in", list(refs))])
-        } if refs else {}
+        by_ref = {s.name: s for s in Shipment._search_references(refs)}
         by_tracking = {}
         if trackings:
             for s in Shipment.search([("tracking_number", "in", list(trackings))], order="id desc"):
