@@ -10,6 +10,8 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 from odoo.tools import SQL
 
+from ..models import logistics_shipment as shipment_module
+from ..models.bulk import update_rows
 from .common import LogisticsCase, at
 
 
@@ -271,8 +273,16 @@ class TestBulkApply(LogisticsCase):
         def hook(records, before):
             calls.append((set(records.ids), dict(before)))
 
+        updated = []
+
+        def spy_update_rows(model, columns, rows, log=True):
+            if model._name == "logistics.shipment":
+                updated.extend(r[0] for r in rows)
+            return update_rows(model, columns, rows, log)
+
         with self.shipment_writes() as writes, \
-                patch.object(Shipment, "_logistics_after_derived_change", hook):
+                patch.object(Shipment, "_logistics_after_derived_change", hook), \
+                patch.object(shipment_module, "update_rows", spy_update_rows):
             self.Shipment._apply_milestones([
                 {"shipment_id": quiet.id, "code": "picked_up", "occurred_at": at(1)},
                 {"shipment_id": busy.id, "code": "in_transit", "occurred_at": at(2)},
@@ -282,6 +292,8 @@ class TestBulkApply(LogisticsCase):
                  "pod_signed_by": "R. Ceiver"},
             ])
         self.assertEqual(writes, [], "no ORM write of shipments")
+        self.assertEqual(sorted(updated), sorted([quiet.id, busy.id, held.id]),
+                         "each shipment's row written once (state with the derived columns)")
         self.assertEqual(calls, [({quiet.id, busy.id, held.id}, {
             quiet.id: (False, "draft"), busy.id: (False, "picked_up"), held.id: (False, "draft")})])
         self.assertEqual((quiet.state, busy.state, held.state), ("picked_up", "in_transit", "delivered"))
