@@ -3,9 +3,11 @@
     "summary": "Canonical shipments and milestones, kept in sync with TMS, WMS, "
     "carrier tracking and finance systems",
     "version": "18.0.1.0.0",
+    "development_status": "Beta",
     "category": "Inventory/Delivery",
     "website": "https://github.com/logistics-sync/odoo-logistics-sync",
     "author": "Logistics Sync contributors",
+    "maintainers": ["logistics-sync"],
     "license": "LGPL-3",
     "application": True,
     "installable": True,

@@ -3,9 +3,11 @@
     "summary": "Delivered-not-invoiced, invoiced-without-POD, stale shipments, sync issues "
     "and quantity mismatches, with the fixing action at hand",
     "version": "18.0.1.0.0",
+    "development_status": "Beta",
     "category": "Inventory/Delivery",
     "website": "https://github.com/logistics-sync/odoo-logistics-sync",
     "author": "Logistics Sync contributors",
+    "maintainers": ["logistics-sync"],
     "license": "LGPL-3",
     "installable": True,
     "depends": ["logistics_sync_invoice", "logistics_sync_connector"],
