@@ -4,7 +4,7 @@
 help:
 	@echo "make run    - set up (venv, PostgreSQL, database 'logistics') and serve Odoo on :8069"
 	@echo "make test   - run every addon's tests and the end-to-end tests"
-	@echo "make lint   - ruff + pylint-odoo via pre-commit"
+	@echo "make lint   - ruff + pylint-odoo (mandatory checks fail, optional ones reported)"
 	@echo "make shell  - odoo shell on the 'logistics' database"
 	@echo "make stop-db / clean-db - stop / remove the project-local PostgreSQL cluster"
 
@@ -15,7 +15,7 @@ test:
 	@bash scripts/test.sh $(ARGS)
 
 lint:
-	@bash -c 'source scripts/common.sh; ensure_venv; "$$PY" -m pip install -q pre-commit && "$$VENV/bin/pre-commit" run --all-files'
+	@bash scripts/lint.sh
 
 shell:
 	@bash -c 'source scripts/common.sh; ensure_venv; ensure_pg; write_odoo_conf .local/odoo.conf; exec "$$PY" "$$ODOO_SRC/odoo-bin" shell -c .local/odoo.conf -d "$$ODOO_DB"'
