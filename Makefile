@@ -1,9 +1,10 @@
 # Two commands for a newcomer with ODOO_SRC set: `make run` and `make test`.
-.PHONY: run test lint shell update clean-db stop-db help
+.PHONY: run test test-fast lint shell update clean-db stop-db help
 
 help:
 	@echo "make run    - set up (venv, PostgreSQL, database 'logistics') and serve Odoo on :8069"
-	@echo "make test   - run every addon's tests and the end-to-end tests"
+	@echo "make test   - run every addon's tests and the end-to-end tests (what CI runs)"
+	@echo "make test-fast - only the addons' tests, without the end-to-end tests under tests/"
 	@echo "make lint   - ruff + pylint-odoo (mandatory checks fail, optional ones reported)"
 	@echo "make shell  - odoo shell on the 'logistics' database"
 	@echo "make stop-db / clean-db - stop / remove the project-local PostgreSQL cluster"
@@ -13,6 +14,9 @@ run:
 
 test:
 	@bash scripts/test.sh $(ARGS)
+
+test-fast:
+	@bash scripts/test.sh addons $(ARGS)
 
 lint:
 	@bash scripts/lint.sh
