@@ -1,10 +1,15 @@
-"""The pure derivation: no database needed."""
+"""The pure derivation: no database needed.
+
+Plain ``BaseCase`` classes: Odoo's test runner (``--test-enable``) collects them as
+well as pytest."""
 
 import itertools
 from datetime import datetime, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from odoo.tests import common
 
 from ..lib.state_machine import (
     EFFECT_AFTER_TERMINAL,
@@ -44,98 +49,94 @@ def state(*events):
     return derive(ms(*events)).state
 
 
-def test_no_milestone_is_draft():
-    assert derive([]).state == "draft"
+class TestDerive(common.BaseCase):
+    """The derived state of given milestone lists."""
 
+    def test_no_milestone_is_draft(self):
+        self.assertEqual(derive([]).state, "draft")
 
-def test_progress_in_order():
-    assert state(("created", 0), ("picked_up", 1), ("in_transit", 2)) == "in_transit"
+    def test_progress_in_order(self):
+        self.assertEqual(state(("created", 0), ("picked_up", 1), ("in_transit", 2)), "in_transit")
 
+    def test_lower_rank_later_does_not_move_back(self):
+        d = derive(ms(("out_for_delivery", 1), ("in_transit", 2)))
+        self.assertEqual(d.state, "out_for_delivery")
+        self.assertEqual(d.effects[1], EFFECT_LATE)
 
-def test_lower_rank_later_does_not_move_back():
-    d = derive(ms(("out_for_delivery", 1), ("in_transit", 2)))
-    assert d.state == "out_for_delivery"
-    assert d.effects[1] == EFFECT_LATE
+    def test_terminal_sticks_and_late_events_are_marked(self):
+        d = derive(ms(("delivered", 5), ("in_transit", 6), ("exception", 7)))
+        self.assertEqual(d.state, "delivered")
+        self.assertEqual(d.effects[0], EFFECT_STATE)
+        self.assertEqual(d.effects[1], EFFECT_AFTER_TERMINAL)
+        self.assertEqual(d.effects[2], EFFECT_AFTER_TERMINAL)
 
+    def test_first_terminal_wins(self):
+        self.assertEqual(state(("returned", 9), ("delivered", 5)), "delivered")
 
-def test_terminal_sticks_and_late_events_are_marked():
-    d = derive(ms(("delivered", 5), ("in_transit", 6), ("exception", 7)))
-    assert d.state == "delivered"
-    assert d.effects[0] == EFFECT_STATE
-    assert d.effects[1] == d.effects[2] == EFFECT_AFTER_TERMINAL
+    def test_side_state_shows_until_next_progress(self):
+        self.assertEqual(state(("in_transit", 1), ("exception", 2)), "exception")
+        self.assertEqual(state(("in_transit", 1), ("exception", 2), ("in_transit", 3)), "in_transit")
+        self.assertEqual(state(("in_transit", 1), ("exception", 2), ("out_for_delivery", 3)),
+                         "out_for_delivery")
+        # An exception that happened before the latest progress milestone is history.
+        self.assertEqual(state(("exception", 0), ("in_transit", 1)), "in_transit")
 
+    def test_pod_implies_delivered(self):
+        d = derive(ms(("in_transit", 1), ("pod_received", 2)))
+        self.assertEqual(d.state, "delivered")
+        self.assertEqual(d.pod_key, 1)
 
-def test_first_terminal_wins():
-    assert state(("returned", 9), ("delivered", 5)) == "delivered"
+    def test_voided_milestone_is_ignored(self):
+        d = derive(ms(("in_transit", 1), ("delivered", 2, True)))
+        self.assertEqual(d.state, "in_transit")
+        self.assertEqual(d.effects[1], EFFECT_VOIDED)
 
-
-def test_side_state_shows_until_next_progress():
-    assert state(("in_transit", 1), ("exception", 2)) == "exception"
-    assert state(("in_transit", 1), ("exception", 2), ("in_transit", 3)) == "in_transit"
-    assert state(("in_transit", 1), ("exception", 2), ("out_for_delivery", 3)) == (
-        "out_for_delivery"
-    )
-    # An exception that happened before the latest progress milestone is history.
-    assert state(("exception", 0), ("in_transit", 1)) == "in_transit"
-
-
-def test_pod_implies_delivered():
-    d = derive(ms(("in_transit", 1), ("pod_received", 2)))
-    assert d.state == "delivered"
-    assert d.pod_key == 1
-
-
-def test_voided_milestone_is_ignored():
-    d = derive(ms(("in_transit", 1), ("delivered", 2, True)))
-    assert d.state == "in_transit"
-    assert d.effects[1] == EFFECT_VOIDED
-
-
-def test_every_permutation_gives_the_same_state():
-    events = [("created", 0), ("picked_up", 1), ("exception", 2), ("in_transit", 3),
-              ("out_for_delivery", 4), ("in_transit", 5), ("delivered", 6), ("exception", 7)]
-    base = derive(ms(*events))
-    assert base.state == "delivered"
-    for perm in itertools.permutations(ms(*events)):
-        d = derive(perm)
-        assert (d.state, d.current, d.effects) == (base.state, base.current, base.effects)
+    def test_every_permutation_gives_the_same_state(self):
+        events = [("created", 0), ("picked_up", 1), ("exception", 2), ("in_transit", 3),
+                  ("out_for_delivery", 4), ("in_transit", 5), ("delivered", 6), ("exception", 7)]
+        base = derive(ms(*events))
+        self.assertEqual(base.state, "delivered")
+        for perm in itertools.permutations(ms(*events)):
+            d = derive(perm)
+            self.assertEqual((d.state, d.current, d.effects), (base.state, base.current, base.effects))
 
 
 event_strategy = st.tuples(st.sampled_from(sorted(VOCAB)), st.integers(0, 12), st.booleans())
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(event_strategy, max_size=12), st.randoms(use_true_random=False))
-def test_property_permutation_invariance(events, rnd):
-    milestones = ms(*[(c, h) if not v else (c, h, True) for c, h, v in events])
-    shuffled = list(milestones)
-    rnd.shuffle(shuffled)
-    a, b = derive(milestones), derive(shuffled)
-    assert (a.state, a.current, a.effects) == (b.state, b.current, b.effects)
+class TestDeriveProperties(common.BaseCase):
+    """Properties of the derivation over generated milestone lists (hypothesis)."""
 
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(event_strategy, max_size=12), st.randoms(use_true_random=False))
+    def test_property_permutation_invariance(self, events, rnd):
+        milestones = ms(*[(c, h) if not v else (c, h, True) for c, h, v in events])
+        shuffled = list(milestones)
+        rnd.shuffle(shuffled)
+        a, b = derive(milestones), derive(shuffled)
+        self.assertEqual((a.state, a.current, a.effects), (b.state, b.current, b.effects))
 
-@settings(max_examples=300, deadline=None)
-@given(st.lists(event_strategy, min_size=1, max_size=12))
-def test_property_terminal_is_never_left(events):
-    """Adding any non-terminal milestone later than a terminal one never changes the state."""
-    milestones = ms(*[(c, h) for c, h, _v in events])
-    d = derive(milestones)
-    if d.state not in ("delivered", "returned", "cancelled") or d.current is None:
-        return
-    terminal_time = next(m.occurred_at for m in milestones if m.key == d.current)
-    extra = Milestone("late", "in_transit", "progress", 30, terminal_time + timedelta(hours=1))
-    assert derive([*milestones, extra]).state == d.state
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(event_strategy, min_size=1, max_size=12))
+    def test_property_terminal_is_never_left(self, events):
+        """Adding any non-terminal milestone later than a terminal one never changes the state."""
+        milestones = ms(*[(c, h) for c, h, _v in events])
+        d = derive(milestones)
+        if d.state not in ("delivered", "returned", "cancelled") or d.current is None:
+            return
+        terminal_time = next(m.occurred_at for m in milestones if m.key == d.current)
+        extra = Milestone("late", "in_transit", "progress", 30, terminal_time + timedelta(hours=1))
+        self.assertEqual(derive([*milestones, extra]).state, d.state)
 
-
-@settings(max_examples=300, deadline=None)
-@given(st.lists(event_strategy, min_size=1, max_size=12))
-def test_property_progress_never_goes_back(events):
-    """Applying events one by one (in arrival order), the progress rank never decreases
-    while no side/terminal/evidence milestone exists."""
-    progress = [(c, h) for c, h, _v in events if VOCAB[c][0] == "progress"]
-    best = 0
-    for i in range(1, len(progress) + 1):
-        d = derive(ms(*progress[:i]))
-        rank = VOCAB[d.state][1]
-        assert rank >= best
-        best = rank
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(event_strategy, min_size=1, max_size=12))
+    def test_property_progress_never_goes_back(self, events):
+        """Applying events one by one (in arrival order), the progress rank never decreases
+        while no side/terminal/evidence milestone exists."""
+        progress = [(c, h) for c, h, _v in events if VOCAB[c][0] == "progress"]
+        best = 0
+        for i in range(1, len(progress) + 1):
+            d = derive(ms(*progress[:i]))
+            rank = VOCAB[d.state][1]
+            self.assertGreaterEqual(rank, best)
+            best = rank

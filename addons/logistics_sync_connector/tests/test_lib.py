@@ -1,15 +1,20 @@
-"""The plain-Python I/O modules: no database, no Odoo environment."""
+"""The plain-Python I/O modules: no database, no Odoo environment.
 
+Plain ``BaseCase`` classes: Odoo's test runner (``--test-enable``) collects them as
+well as pytest."""
+
+import contextlib
 import json
 import socket
 import time
 from pathlib import Path
 
-import pytest
 import requests
 import responses
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from odoo.tests import common
 
 from ..lib import easypost, events, outbound, signatures
 
@@ -18,59 +23,63 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 # ------------------------------------------------------------------ signatures
-def test_standard_webhooks_reference_vector():
-    headers = {"webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330",
-               "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="}
-    body = b'{"test": 2432232314}'
-    assert signatures.sign_standard(SW_SECRET, headers["webhook-id"], 1614265330, body) == (
-        headers["webhook-signature"])
-    assert signatures.verify_standard(headers, body, [SW_SECRET], now=1614265330) == (
-        "msg_p5jXN8AQM9LWM0D4loKWxJek")
-
-
-def test_standard_accepts_any_listed_signature_and_any_secret():
-    body = b"{}"
-    good = signatures.standard_headers(SW_SECRET, "m1", body, timestamp=1000)
-    other = signatures.standard_headers("whsec_" + "Zm9v" * 8, "m1", body, timestamp=1000)
-    headers = dict(good, **{"Webhook-Signature": f"v2,abc {other['webhook-signature']} "
-                                                 f"{good['webhook-signature']}"})
-    del headers["webhook-signature"]
-    assert signatures.verify_standard(headers, body, ["whsec_" + "YmFy" * 8, SW_SECRET], now=1000)
-
-
-@pytest.mark.parametrize("mutate, reason", [
+STANDARD_REJECTIONS = [
     (lambda h: h.pop("webhook-id"), "missing_headers"),
     (lambda h: h.update({"webhook-timestamp": "soon"}), "bad_timestamp"),
     (lambda h: h.update({"webhook-timestamp": "699"}), "timestamp_too_old"),
     (lambda h: h.update({"webhook-timestamp": "1301"}), "timestamp_too_new"),
     (lambda h: h.update({"webhook-signature": "v1,AAAA"}), "no_valid_signature"),
-])
-def test_standard_rejections(mutate, reason):
-    headers = signatures.standard_headers(SW_SECRET, "m1", b"{}", timestamp=1000)
-    mutate(headers)
-    with pytest.raises(signatures.SignatureError) as err:
-        signatures.verify_standard(headers, b"{}", [SW_SECRET], now=1000)
-    assert err.value.reason == reason
+]
 
 
-def test_standard_without_secret_and_with_tampered_body():
-    headers = signatures.standard_headers(SW_SECRET, "m1", b"{}", timestamp=1000)
-    with pytest.raises(signatures.SignatureError) as err:
-        signatures.verify_standard(headers, b"{}", [], now=1000)
-    assert err.value.reason == "no_secret"
-    with pytest.raises(signatures.SignatureError):
-        signatures.verify_standard(headers, b"{ }", [SW_SECRET], now=1000)
+class TestSignatures(common.BaseCase):
+    """Standard Webhooks and EasyPost signatures."""
 
+    def test_standard_webhooks_reference_vector(self):
+        headers = {"webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330",
+                   "webhook-signature": "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="}
+        body = b'{"test": 2432232314}'
+        self.assertEqual(signatures.sign_standard(SW_SECRET, headers["webhook-id"], 1614265330, body),
+                         headers["webhook-signature"])
+        self.assertEqual(signatures.verify_standard(headers, body, [SW_SECRET], now=1614265330),
+                         "msg_p5jXN8AQM9LWM0D4loKWxJek")
 
-def test_easypost_signature():
-    body = (FIXTURES / "easypost_tracker_updated.json").read_bytes()
-    value = signatures.sign_easypost("s3cret", body)
-    assert value.startswith("hmac-sha256-hex=") and len(value) == 16 + 64
-    signatures.verify_easypost({"x-hmac-signature": value}, body, ["old", "s3cret"])
-    for headers, secrets in (({"X-Hmac-Signature": value}, ["other"]), ({}, ["s3cret"]),
-                             ({"X-Hmac-Signature": value + "0"}, ["s3cret"])):
-        with pytest.raises(signatures.SignatureError):
-            signatures.verify_easypost(headers, body, secrets)
+    def test_standard_accepts_any_listed_signature_and_any_secret(self):
+        body = b"{}"
+        good = signatures.standard_headers(SW_SECRET, "m1", body, timestamp=1000)
+        other = signatures.standard_headers("whsec_" + "Zm9v" * 8, "m1", body, timestamp=1000)
+        headers = dict(good, **{"Webhook-Signature": f"v2,abc {other['webhook-signature']} "
+                                                     f"{good['webhook-signature']}"})
+        del headers["webhook-signature"]
+        self.assertTrue(signatures.verify_standard(headers, body, ["whsec_" + "YmFy" * 8, SW_SECRET], now=1000))
+
+    def test_standard_rejections(self):
+        for mutate, reason in STANDARD_REJECTIONS:
+            with self.subTest(reason=reason):
+                headers = signatures.standard_headers(SW_SECRET, "m1", b"{}", timestamp=1000)
+                mutate(headers)
+                with self.assertRaises(signatures.SignatureError) as err:
+                    signatures.verify_standard(headers, b"{}", [SW_SECRET], now=1000)
+                self.assertEqual(err.exception.reason, reason)
+
+    def test_standard_without_secret_and_with_tampered_body(self):
+        headers = signatures.standard_headers(SW_SECRET, "m1", b"{}", timestamp=1000)
+        with self.assertRaises(signatures.SignatureError) as err:
+            signatures.verify_standard(headers, b"{}", [], now=1000)
+        self.assertEqual(err.exception.reason, "no_secret")
+        with self.assertRaises(signatures.SignatureError):
+            signatures.verify_standard(headers, b"{ }", [SW_SECRET], now=1000)
+
+    def test_easypost_signature(self):
+        body = (FIXTURES / "easypost_tracker_updated.json").read_bytes()
+        value = signatures.sign_easypost("s3cret", body)
+        self.assertTrue(value.startswith("hmac-sha256-hex="), value)
+        self.assertEqual(len(value), 16 + 64)
+        signatures.verify_easypost({"x-hmac-signature": value}, body, ["old", "s3cret"])
+        for headers, secrets in (({"X-Hmac-Signature": value}, ["other"]), ({}, ["s3cret"]),
+                                 ({"X-Hmac-Signature": value + "0"}, ["s3cret"])):
+            with self.subTest(headers=headers, secrets=secrets), self.assertRaises(signatures.SignatureError):
+                signatures.verify_easypost(headers, body, secrets)
 
 
 # ------------------------------------------------------------------ events
@@ -81,19 +90,7 @@ def _event(**milestone):
                     "document_url": "https://x/pod.pdf"}}
 
 
-def test_parse_single_and_batch():
-    envelope, parsed = events.parse_generic(json.dumps(_event(location="Dock")).encode())
-    assert envelope == "e1"
-    (event,) = parsed
-    assert (event.code, event.shipment_reference, event.location, event.pod_signed_by) == (
-        "delivered", "S1", "Dock", "Ann")
-    assert event.occurred_at.isoformat() == "2026-11-20T14:03:00"
-    assert event.pod_received_at.isoformat() == "2026-11-20T14:03:00"
-    _env, batch = events.parse_generic(json.dumps({"events": [_event()] * 3}).encode())
-    assert len(batch) == 3
-
-
-@pytest.mark.parametrize("body, fragment", [
+PARSE_ERRORS = [
     (b"not json", "not JSON"),
     (b"\xff\xfe", "not UTF-8"),
     (json.dumps({"events": []}).encode(), "at least one"),
@@ -103,105 +100,128 @@ def test_parse_single_and_batch():
     (json.dumps(_event(occurred_at="2026-13-45T14:03:00Z")).encode(), "invalid date"),
     (json.dumps(dict(_event(), shipment={})).encode(), "shipment"),
     (json.dumps([1, 2]).encode(), "object"),
-])
-def test_parse_errors_are_clear(body, fragment):
-    with pytest.raises(events.PayloadError, match=fragment):
-        events.parse_generic(body)
-
-
-@pytest.mark.parametrize("body, fragment", [
+]
+UNSTORABLE_JSON = [
     (b'{"a": "x\\u0000y"}', "NUL"),
     (b'{"a\\u0000": 1}', "NUL"),
     (b'["\\ud800"]', "surrogate"),
     (b'{"a": ["ok", {"b": "\\uDFFF"}]}', "surrogate"),
-])
-def test_json_postgresql_cannot_store_is_a_payload_error(body, fragment):
-    """Found by tests/test_fuzz_webhook.py: such strings made the webhook answer 500
-    (INSERT of the dedup id) or failed the inbox job (milestone values)."""
-    with pytest.raises(events.PayloadError, match=fragment):
-        events.parse_json(body)
-
-
-def test_json_escapes_that_are_storable_pass():
-    assert events.parse_json(b'["\\ud83d\\ude00", "\\\\u0000", "\\u00e9"]') == ["\U0001F600", "\\u0000", "\u00e9"]
-
-
-@pytest.mark.parametrize("value", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-01:00"])
-def test_datetime_out_of_range_is_a_payload_error(value):
-    """Found by the fuzzer: OverflowError escaped and failed the whole inbox batch."""
-    with pytest.raises(events.PayloadError, match="out of range"):
-        events.parse_datetime(value)
-    with pytest.raises(events.PayloadError, match="out of range"):
-        events.parse_generic(json.dumps(_event(occurred_at=value)).encode())
-
-
-@pytest.mark.parametrize("value, ok", [
+]
+OUT_OF_RANGE_DATETIMES = ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-01:00"]
+EVENT_IDS = [
     ("msg_2KWPBgLlAfxdpx2AI54pPJ85f1W", True), ("é" * 255, True), ("a b", True),
     ("", False), (None, False), (42, False), ("x" * 256, False), ("a\x00b", False), ("a\tb", False),
     ("a\x7f", False), ("\ud800", False),
-])
-def test_event_ids(value, ok):
-    assert events.is_event_id(value) is ok
-
-
-@pytest.mark.parametrize("tracker, detail, fragment", [
+]
+EASYPOST_WRONG_TYPES = [
     ({"id": {"nested": 1}}, {}, "shipment_external_id"),
     ({"tracking_code": ["EZ1"]}, {}, "tracking_number"),
     ({"carrier": 7}, {}, "carrier"),
     ({"signed_by": {"name": "x"}}, {"status": "delivered"}, "pod_signed_by"),
     ({}, {"status_detail": 3}, "detail"),
     ({"id": "trk_" + "é" * 600}, {}, "longer than 1024 bytes"),
-])
-def test_easypost_values_of_the_wrong_type_are_payload_errors(tracker, detail, fragment):
-    """Found by the fuzzer: a dict as tracker id reached a set() in the shipment matching
-    (TypeError) and failed the inbox job of the backend for every message."""
-    body = {"object": "Event", "id": "evt_1", "description": "tracker.updated",
-            "result": dict({"object": "Tracker", "id": "trk_1", "tracking_code": "EZ1",
-                            "tracking_details": [dict({"status": "in_transit",
-                                                       "datetime": "2026-11-20T14:03:00Z"}, **detail)]},
-                           **tracker)}
-    with pytest.raises(events.PayloadError, match=fragment):
-        easypost.parse_easypost(json.dumps(body).encode())
+]
 
 
-def test_canonical_event_keys_fit_an_index():
-    ok = {"event_id": "e", "code": "delivered", "occurred_at": events.parse_datetime("2026-11-20T14:03:00Z")}
-    events.CanonicalEvent(**ok, shipment_external_id="é" * 512)  # 1024 bytes
-    with pytest.raises(events.PayloadError, match="1024 bytes"):
-        events.CanonicalEvent(**ok, shipment_external_id="漢" * 342)
-    with pytest.raises(events.PayloadError, match="occurred_at"):
-        events.CanonicalEvent(**dict(ok, occurred_at="2026-11-20"))
-    with pytest.raises(events.PayloadError, match="code"):
-        events.CanonicalEvent(**dict(ok, code=""))
+class TestEvents(common.BaseCase):
+    """The generic event format: parsing, validation, what PostgreSQL can store."""
 
+    def test_parse_single_and_batch(self):
+        envelope, parsed = events.parse_generic(json.dumps(_event(location="Dock")).encode())
+        self.assertEqual(envelope, "e1")
+        (event,) = parsed
+        self.assertEqual((event.code, event.shipment_reference, event.location, event.pod_signed_by),
+                         ("delivered", "S1", "Dock", "Ann"))
+        self.assertEqual(event.occurred_at.isoformat(), "2026-11-20T14:03:00")
+        self.assertEqual(event.pod_received_at.isoformat(), "2026-11-20T14:03:00")
+        _env, batch = events.parse_generic(json.dumps({"events": [_event()] * 3}).encode())
+        self.assertEqual(len(batch), 3)
 
-def test_published_schema_is_valid_json_schema():
-    import jsonschema
+    def test_parse_errors_are_clear(self):
+        for body, fragment in PARSE_ERRORS:
+            with self.subTest(fragment=fragment), self.assertRaisesRegex(events.PayloadError, fragment):
+                events.parse_generic(body)
 
-    jsonschema.Draft202012Validator.check_schema(events.load_schema())
+    def test_json_postgresql_cannot_store_is_a_payload_error(self):
+        """Found by tests/test_fuzz_webhook.py: such strings made the webhook answer 500
+        (INSERT of the dedup id) or failed the inbox job (milestone values)."""
+        for body, fragment in UNSTORABLE_JSON:
+            with self.subTest(body=body), self.assertRaisesRegex(events.PayloadError, fragment):
+                events.parse_json(body)
+
+    def test_json_escapes_that_are_storable_pass(self):
+        self.assertEqual(events.parse_json(b'["\\ud83d\\ude00", "\\\\u0000", "\\u00e9"]'),
+                         ["\U0001F600", "\\u0000", "\u00e9"])
+
+    def test_datetime_out_of_range_is_a_payload_error(self):
+        """Found by the fuzzer: OverflowError escaped and failed the whole inbox batch."""
+        for value in OUT_OF_RANGE_DATETIMES:
+            with self.subTest(value=value):
+                with self.assertRaisesRegex(events.PayloadError, "out of range"):
+                    events.parse_datetime(value)
+                with self.assertRaisesRegex(events.PayloadError, "out of range"):
+                    events.parse_generic(json.dumps(_event(occurred_at=value)).encode())
+
+    def test_event_ids(self):
+        for value, ok in EVENT_IDS:
+            with self.subTest(value=value):
+                self.assertIs(events.is_event_id(value), ok)
+
+    def test_easypost_values_of_the_wrong_type_are_payload_errors(self):
+        """Found by the fuzzer: a dict as tracker id reached a set() in the shipment matching
+        (TypeError) and failed the inbox job of the backend for every message."""
+        for tracker, detail, fragment in EASYPOST_WRONG_TYPES:
+            with self.subTest(fragment=fragment):
+                body = {"object": "Event", "id": "evt_1", "description": "tracker.updated",
+                        "result": dict({"object": "Tracker", "id": "trk_1", "tracking_code": "EZ1",
+                                        "tracking_details": [dict({"status": "in_transit",
+                                                                   "datetime": "2026-11-20T14:03:00Z"}, **detail)]},
+                                       **tracker)}
+                with self.assertRaisesRegex(events.PayloadError, fragment):
+                    easypost.parse_easypost(json.dumps(body).encode())
+
+    def test_canonical_event_keys_fit_an_index(self):
+        ok = {"event_id": "e", "code": "delivered", "occurred_at": events.parse_datetime("2026-11-20T14:03:00Z")}
+        events.CanonicalEvent(**ok, shipment_external_id="é" * 512)  # 1024 bytes
+        with self.assertRaisesRegex(events.PayloadError, "1024 bytes"):
+            events.CanonicalEvent(**ok, shipment_external_id="漢" * 342)
+        with self.assertRaisesRegex(events.PayloadError, "occurred_at"):
+            events.CanonicalEvent(**dict(ok, occurred_at="2026-11-20"))
+        with self.assertRaisesRegex(events.PayloadError, "code"):
+            events.CanonicalEvent(**dict(ok, code=""))
+
+    def test_published_schema_is_valid_json_schema(self):
+        import jsonschema
+
+        jsonschema.Draft202012Validator.check_schema(events.load_schema())
 
 
 # ------------------------------------------------------------------ easypost
-def test_easypost_fixture_parsing_and_stable_ids():
-    created_id, created = easypost.parse_easypost((FIXTURES / "easypost_tracker_created.json").read_bytes())
-    updated_id, updated = easypost.parse_easypost((FIXTURES / "easypost_tracker_updated.json").read_bytes())
-    assert created_id.startswith("evt_") and updated_id != created_id
-    assert [e.code for e in updated] == ["pre_transit", "pre_transit", "in_transit",
-                                          "out_for_delivery", "delivered"]
-    assert created[0].event_id == updated[0].event_id, "the same detail keeps its id"
-    delivered = updated[-1]
-    assert (delivered.pod_signed_by, delivered.tracking_number, delivered.shipment_external_id) == (
-        "John Tester", "EZ4000000004", "trk_c8e0edb5bb284caa934a0d3db23a148z")
-    assert updated[2].detail == "received_at_origin_facility"
-    assert all(e.pod_signed_by is None for e in updated[:-1])
+class TestEasyPost(common.BaseCase):
+    """EasyPost tracker events."""
 
+    def test_easypost_fixture_parsing_and_stable_ids(self):
+        created_id, created = easypost.parse_easypost((FIXTURES / "easypost_tracker_created.json").read_bytes())
+        updated_id, updated = easypost.parse_easypost((FIXTURES / "easypost_tracker_updated.json").read_bytes())
+        self.assertTrue(created_id.startswith("evt_"), created_id)
+        self.assertNotEqual(updated_id, created_id)
+        self.assertEqual([e.code for e in updated], ["pre_transit", "pre_transit", "in_transit",
+                                                     "out_for_delivery", "delivered"])
+        self.assertEqual(created[0].event_id, updated[0].event_id, "the same detail keeps its id")
+        delivered = updated[-1]
+        self.assertEqual((delivered.pod_signed_by, delivered.tracking_number, delivered.shipment_external_id),
+                         ("John Tester", "EZ4000000004", "trk_c8e0edb5bb284caa934a0d3db23a148z"))
+        self.assertEqual(updated[2].detail, "received_at_origin_facility")
+        self.assertTrue(all(e.pod_signed_by is None for e in updated[:-1]))
 
-def test_easypost_other_events_and_malformed():
-    assert easypost.parse_easypost(b'{"object": "Event", "id": "evt_1", "description": "batch.updated"}') == ("evt_1", [])
-    for body in (b"[]", b'{"object": "Event"}', b'{"object": "Event", "id": "e", "description": "tracker.updated"}',
-                 b'{"object": "Event", "id": "e", "description": "tracker.updated", "result": {"object": "Tracker", "id": "t", "tracking_details": [{"status": "delivered", "datetime": "never"}]}}'):
-        with pytest.raises(events.PayloadError):
-            easypost.parse_easypost(body)
+    def test_easypost_other_events_and_malformed(self):
+        self.assertEqual(
+            easypost.parse_easypost(b'{"object": "Event", "id": "evt_1", "description": "batch.updated"}'),
+            ("evt_1", []))
+        for body in (b"[]", b'{"object": "Event"}', b'{"object": "Event", "id": "e", "description": "tracker.updated"}',
+                     b'{"object": "Event", "id": "e", "description": "tracker.updated", "result": {"object": "Tracker", "id": "t", "tracking_details": [{"status": "delivered", "datetime": "never"}]}}'):
+            with self.subTest(body=body), self.assertRaises(events.PayloadError):
+                easypost.parse_easypost(body)
 
 
 # ------------------------------------------------------------------ outbound
@@ -209,132 +229,85 @@ def _resolver(address):
     return lambda host, port, proto=0: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1/x", "http://[::1]/x", "http://10.0.0.1/",
-                                 "http://169.254.169.254/latest/meta-data", "http://[::ffff:127.0.0.1]/",
-                                 "http://0.0.0.0/", "ftp://93.184.216.34/", "not a url"])
-def test_ssrf_guard_refuses(url):
-    with pytest.raises(outbound.UnsafeURLError):
-        outbound.check_url(url)
-
-
-def test_ssrf_guard_resolves_names_and_can_be_allowed():
-    with pytest.raises(outbound.UnsafeURLError):
-        outbound.check_url("https://internal.example/", resolver=_resolver("192.168.1.5"))
-    outbound.check_url("https://api.example/", resolver=_resolver("93.184.216.34"))
-    outbound.check_url("http://127.0.0.1:9/", allow_private=True)
-
-
-def test_retry_after_and_backoff():
-    assert outbound.parse_retry_after("120") == 120
-    assert outbound.parse_retry_after(None) is None
-    http_date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 60))
-    assert 55 <= outbound.parse_retry_after(http_date) <= 61
-    assert outbound.parse_retry_after("garbage") is None
-    for attempt in range(1, 15):
-        delay = outbound.backoff_delay(attempt, base=10, cap=600)
-        ceiling = min(600, 10 * 2 ** (attempt - 1))
-        assert ceiling / 2 <= delay <= ceiling
-    assert outbound.backoff_delay(1, base=10, cap=600, retry_after=900) == 900
-
-
-def test_auth_headers():
-    assert outbound.build_auth_headers("bearer", secret="t") == {"Authorization": "Bearer t"}
-    assert outbound.build_auth_headers("api_key", "X-Key", secret="k") == {"X-Key": "k"}
-    assert outbound.build_auth_headers("basic", username="u", password="p") == {
-        "Authorization": "Basic dTpw"}
-    assert outbound.build_auth_headers("none", secret="t") == {}
-
-
+UNSAFE_URLS = ["http://127.0.0.1/x", "http://[::1]/x", "http://10.0.0.1/",
+               "http://169.254.169.254/latest/meta-data", "http://[::ffff:127.0.0.1]/",
+               "http://0.0.0.0/", "ftp://93.184.216.34/", "not a url"]
 URL = "https://93.184.216.34/hook"
-
-
-@responses.activate
-@pytest.mark.parametrize("kwargs, outcome", [
+SEND_OUTCOMES = [
     ({"status": 200}, "ok"), ({"status": 204}, "ok"), ({"status": 400}, "fail"), ({"status": 404}, "fail"),
     ({"status": 301, "headers": {"Location": "http://127.0.0.1/"}}, "fail"),
     ({"status": 429, "headers": {"Retry-After": "7"}}, "retry"), ({"status": 500}, "retry"),
     ({"status": 503}, "retry"), ({"body": requests.exceptions.ConnectionError("reset")}, "retry"),
     ({"body": requests.exceptions.ReadTimeout("slow")}, "retry"),
-])
-def test_send_outcomes(kwargs, outcome):
-    responses.add(responses.POST, URL, **kwargs)
-    result = outbound.send("POST", URL, b"{}", {"Content-Type": "application/json"}, timeout=(1, 2))
-    assert result.outcome == outcome
-    if kwargs.get("status") == 429:
-        assert result.retry_after == 7
-    assert len(responses.calls) == 1, "no redirect is followed"
+]
+
+
+class TestOutbound(common.BaseCase):
+    """Outbound delivery: SSRF guard, retry timing, authentication, outcome of a send."""
+
+    @classmethod
+    def _request_handler(cls, s, r, /, **kw):
+        # BaseCase blocks requests to other hosts than localhost (and raises short
+        # timeouts to 10 s): the requests to URL go on to ``responses``, which mocks the
+        # transport below Session.send.
+        if r.url == URL:
+            return common._super_send(s, r, **kw)
+        return super()._request_handler(s, r, **kw)
+
+    def test_ssrf_guard_refuses(self):
+        for url in UNSAFE_URLS:
+            with self.subTest(url=url), self.assertRaises(outbound.UnsafeURLError):
+                outbound.check_url(url)
+
+    def test_ssrf_guard_resolves_names_and_can_be_allowed(self):
+        with self.assertRaises(outbound.UnsafeURLError):
+            outbound.check_url("https://internal.example/", resolver=_resolver("192.168.1.5"))
+        outbound.check_url("https://api.example/", resolver=_resolver("93.184.216.34"))
+        outbound.check_url("http://127.0.0.1:9/", allow_private=True)
+
+    def test_retry_after_and_backoff(self):
+        self.assertEqual(outbound.parse_retry_after("120"), 120)
+        self.assertIsNone(outbound.parse_retry_after(None))
+        http_date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 60))
+        self.assertTrue(55 <= outbound.parse_retry_after(http_date) <= 61)
+        self.assertIsNone(outbound.parse_retry_after("garbage"))
+        for attempt in range(1, 15):
+            delay = outbound.backoff_delay(attempt, base=10, cap=600)
+            ceiling = min(600, 10 * 2 ** (attempt - 1))
+            self.assertTrue(ceiling / 2 <= delay <= ceiling, (attempt, delay, ceiling))
+        self.assertEqual(outbound.backoff_delay(1, base=10, cap=600, retry_after=900), 900)
+
+    def test_auth_headers(self):
+        self.assertEqual(outbound.build_auth_headers("bearer", secret="t"), {"Authorization": "Bearer t"})
+        self.assertEqual(outbound.build_auth_headers("api_key", "X-Key", secret="k"), {"X-Key": "k"})
+        self.assertEqual(outbound.build_auth_headers("basic", username="u", password="p"),
+                         {"Authorization": "Basic dTpw"})
+        self.assertEqual(outbound.build_auth_headers("none", secret="t"), {})
+
+    def test_send_outcomes(self):
+        for kwargs, outcome in SEND_OUTCOMES:
+            with self.subTest(kwargs=kwargs, outcome=outcome):
+                self._check_send_outcome(kwargs, outcome)
+
+    @responses.activate
+    def _check_send_outcome(self, kwargs, outcome):
+        responses.add(responses.POST, URL, **kwargs)
+        result = outbound.send("POST", URL, b"{}", {"Content-Type": "application/json"}, timeout=(1, 2))
+        self.assertEqual(result.outcome, outcome)
+        if kwargs.get("status") == 429:
+            self.assertEqual(result.retry_after, 7)
+        self.assertEqual(len(responses.calls), 1, "no redirect is followed")
 
 
 # ------------------------------------------------------------------ fuzz
-@settings(max_examples=400, deadline=None)
-@given(st.binary(max_size=512))
-def test_fuzz_parsers_raise_only_payload_errors(body):
-    for parse in (events.parse_generic, easypost.parse_easypost):
-        try:
-            parse(body)
-        except events.PayloadError:
-            pass
-
-
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=20),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4),
     max_leaves=20)
-
-
-@settings(max_examples=400, deadline=None)
-@given(json_values, st.sampled_from(["events", "milestone", "shipment", "result", "tracking_details"]))
-def test_fuzz_structured_json(value, key):
-    for data in (value, {key: value}, {"object": "Event", "id": "e", "description": "tracker.updated",
-                                       "result": {"object": "Tracker", "id": "t", key: value}}):
-        body = json.dumps(data).encode()
-        for parse in (events.parse_generic, easypost.parse_easypost):
-            try:
-                parse(body)
-            except events.PayloadError:
-                pass
-
-
 junk_or_text = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8) | st.lists(
     st.integers(), max_size=2) | st.dictionaries(st.text(max_size=3), st.integers(), max_size=2)
 extreme_datetimes = st.sampled_from(["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00",
                                      "2026-11-20T14:03:00Z", "2026-02-30T00:00:00Z"]) | junk_or_text
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.fixed_dictionaries({}, optional={k: junk_or_text for k in ("id", "tracking_code", "carrier", "signed_by")}),
-       st.lists(st.fixed_dictionaries({"status": st.sampled_from(["in_transit", "delivered"]) | junk_or_text,
-                                       "datetime": extreme_datetimes},
-                                      optional={"status_detail": junk_or_text, "message": junk_or_text,
-                                                "tracking_location": junk_or_text}), max_size=3),
-       extreme_datetimes)
-def test_fuzz_parsed_events_are_storable(tracker, details, occurred_at):
-    """Whatever the parsers accept can be matched and stored: strings or None, no NUL."""
-    easypost_body = {"object": "Event", "id": "e", "description": "tracker.updated",
-                     "result": dict({"object": "Tracker", "tracking_details": details}, **tracker)}
-    generic_body = dict(_event(occurred_at=occurred_at), shipment={"reference": "S1", "external_id": tracker.get("id")})
-    for parse, body in ((easypost.parse_easypost, easypost_body), (events.parse_generic, generic_body)):
-        try:
-            _id, parsed = parse(json.dumps(body).encode())
-        except events.PayloadError:
-            continue
-        for event in parsed:
-            hash((event.shipment_external_id, event.tracking_number, event.shipment_reference, event.code))
-            for name in ("event_id", "code", "shipment_reference", "shipment_external_id", "tracking_number",
-                         "carrier", "location", "detail", "pod_signed_by"):
-                value = getattr(event, name)
-                assert value is None or (isinstance(value, str) and "\x00" not in value), (name, value)
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature",
-                                        "X-Hmac-Signature"]), st.text(max_size=80)), st.binary(max_size=64))
-def test_fuzz_verifiers_raise_only_signature_errors(headers, body):
-    for verify in (lambda: signatures.verify_standard(headers, body, [SW_SECRET, "plain"]),
-                   lambda: signatures.verify_easypost(headers, body, ["plain"])):
-        with pytest.raises(signatures.SignatureError):
-            verify()
-
 
 # Near-valid events: every field of the schema, each either a good value or a wrong one.
 _texts = st.none() | st.text(max_size=6) | st.integers() | st.just("x" * 1025) | st.just("")
@@ -356,9 +329,62 @@ near_valid_events = st.fixed_dictionaries({}, optional={
 })
 
 
-@settings(max_examples=600, deadline=None)
-@given(near_valid_events | json_values)
-def test_compiled_event_validator_agrees_with_the_reference(item):
-    """The inbox validates with a compiled schema; it must accept exactly what the
-    published JSON Schema (2020-12, jsonschema) accepts."""
-    assert events.event_is_valid(item) == events._event_validator().is_valid(item), item
+class TestFuzz(common.BaseCase):
+    """Parsers and verifiers on generated input (hypothesis)."""
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.binary(max_size=512))
+    def test_fuzz_parsers_raise_only_payload_errors(self, body):
+        for parse in (events.parse_generic, easypost.parse_easypost):
+            with contextlib.suppress(events.PayloadError):
+                parse(body)
+
+    @settings(max_examples=400, deadline=None)
+    @given(json_values, st.sampled_from(["events", "milestone", "shipment", "result", "tracking_details"]))
+    def test_fuzz_structured_json(self, value, key):
+        for data in (value, {key: value}, {"object": "Event", "id": "e", "description": "tracker.updated",
+                                           "result": {"object": "Tracker", "id": "t", key: value}}):
+            body = json.dumps(data).encode()
+            for parse in (events.parse_generic, easypost.parse_easypost):
+                with contextlib.suppress(events.PayloadError):
+                    parse(body)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.fixed_dictionaries({}, optional={k: junk_or_text for k in ("id", "tracking_code", "carrier", "signed_by")}),
+           st.lists(st.fixed_dictionaries({"status": st.sampled_from(["in_transit", "delivered"]) | junk_or_text,
+                                           "datetime": extreme_datetimes},
+                                          optional={"status_detail": junk_or_text, "message": junk_or_text,
+                                                    "tracking_location": junk_or_text}), max_size=3),
+           extreme_datetimes)
+    def test_fuzz_parsed_events_are_storable(self, tracker, details, occurred_at):
+        """Whatever the parsers accept can be matched and stored: strings or None, no NUL."""
+        easypost_body = {"object": "Event", "id": "e", "description": "tracker.updated",
+                         "result": dict({"object": "Tracker", "tracking_details": details}, **tracker)}
+        generic_body = dict(_event(occurred_at=occurred_at), shipment={"reference": "S1", "external_id": tracker.get("id")})
+        for parse, body in ((easypost.parse_easypost, easypost_body), (events.parse_generic, generic_body)):
+            try:
+                _id, parsed = parse(json.dumps(body).encode())
+            except events.PayloadError:
+                continue
+            for event in parsed:
+                hash((event.shipment_external_id, event.tracking_number, event.shipment_reference, event.code))
+                for name in ("event_id", "code", "shipment_reference", "shipment_external_id", "tracking_number",
+                             "carrier", "location", "detail", "pod_signed_by"):
+                    value = getattr(event, name)
+                    self.assertTrue(value is None or (isinstance(value, str) and "\x00" not in value), (name, value))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.dictionaries(st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature",
+                                            "X-Hmac-Signature"]), st.text(max_size=80)), st.binary(max_size=64))
+    def test_fuzz_verifiers_raise_only_signature_errors(self, headers, body):
+        for verify in (lambda: signatures.verify_standard(headers, body, [SW_SECRET, "plain"]),
+                       lambda: signatures.verify_easypost(headers, body, ["plain"])):
+            with self.assertRaises(signatures.SignatureError):
+                verify()
+
+    @settings(max_examples=600, deadline=None)
+    @given(near_valid_events | json_values)
+    def test_compiled_event_validator_agrees_with_the_reference(self, item):
+        """The inbox validates with a compiled schema; it must accept exactly what the
+        published JSON Schema (2020-12, jsonschema) accepts."""
+        self.assertEqual(events.event_is_valid(item), events._event_validator().is_valid(item), item)
