@@ -1,4 +1,4 @@
-"""Server-wide start-up of the connector: how often queue_job's runner wakes up.
+"""Server-wide start-up: how often queue_job's runner wakes up.
 
 queue_job's runner re-queues the job of a dead worker (``requeue_dead_jobs``: state
 ``started``, its ``queue_job_lock`` row no longer locked, enqueued more than 10 s ago)
@@ -14,7 +14,7 @@ It takes effect only where the runner runs, so this addon must be in
 ``server_wide_modules`` (after ``queue_job``)::
 
     [options]
-    server_wide_modules = base,web,queue_job,logistics_sync_connector
+    server_wide_modules = base,web,queue_job,logistics_sync_runner
 
     [logistics_sync]
     runner_wakeup_interval = 10
