@@ -14,6 +14,7 @@
         "security/ir.model.access.csv",
         "security/logistics_invoice_rules.xml",
         "data/ir_actions_server_data.xml",
+        "data/queue_job_function_data.xml",
         "wizards/logistics_invoice_override_views.xml",
         "views/res_partner_views.xml",
         "views/sale_order_views.xml",

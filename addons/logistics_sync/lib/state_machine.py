@@ -14,6 +14,11 @@ never of their arrival order:
 * evidence milestones (``pod_received``) imply ``delivered`` when no terminal
   milestone exists yet.
 
+Everything else that depends only on the milestones is derived here too, so that
+no caller decides it again: proof of delivery (an evidence milestone, or a
+milestone leading to ``delivered`` that carries a signer or a document) with its
+time, signer and document, and the picked-up, delivered and last event times.
+
 Corrections are explicit: the caller voids milestones and derives again.
 """
 
@@ -21,6 +26,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+
+from .states import DELIVERED, PICKED_UP
 
 PROGRESS = "progress"
 SIDE = "side"
@@ -48,6 +55,10 @@ class Milestone:
     occurred_at: datetime
     voided: bool = False
     state: str | None = None  # shipment state this code leads to (default: code)
+    pod_signed_by: str | None = None
+    pod_document_url: str | None = None
+    # Tie-break between proofs of delivery at the same event time: arrival order.
+    arrival: int = 0
 
     @property
     def sort_key(self):
@@ -57,17 +68,56 @@ class Milestone:
     def target_state(self) -> str:
         return self.state or self.code
 
+    @property
+    def is_pod(self) -> bool:
+        """Proof of delivery: evidence, or a delivery that carries a signer or a document."""
+        return self.kind == EVIDENCE or (
+            self.target_state == DELIVERED and bool(self.pod_signed_by or self.pod_document_url))
+
 
 @dataclass(frozen=True)
 class Derivation:
     state: str  # "draft" when there is no effective milestone
     current: object  # key of the milestone that decides the state, or None
     effects: dict  # key -> EFFECT_*
-    pod_key: object = None  # key of the first evidence milestone, if any
+    pod_key: object = None  # key of the first proof of delivery, if any
+    pod_date: datetime | None = None  # its event time
+    pod_signed_by: str | None = None  # first signer among the proofs, in order
+    pod_document_url: str | None = None  # first document among the proofs, in order
+    date_picked_up: datetime | None = None  # first pick-up
+    date_delivered: datetime | None = None  # event time of the deciding delivery
+    last_event_at: datetime | None = None  # latest effective milestone
+
+    @property
+    def pod_received(self) -> bool:
+        return self.pod_key is not None
 
 
 def derive(milestones) -> Derivation:
-    """Derive the shipment state from an iterable of :class:`Milestone`."""
+    """Derive the shipment state and every milestone-only fact from an iterable of
+    :class:`Milestone`."""
+    milestones = list(milestones)
+    state, current, effects = _derive_state(milestones)
+    live = [m for m in milestones if not m.voided]
+    proofs = sorted((m for m in live if m.is_pod), key=lambda m: (m.occurred_at, m.arrival))
+    current_ms = next((m for m in live if m.key == current), None) if current is not None else None
+    return Derivation(
+        state=state,
+        current=current,
+        effects=effects,
+        pod_key=proofs[0].key if proofs else None,
+        pod_date=proofs[0].occurred_at if proofs else None,
+        pod_signed_by=next((m.pod_signed_by for m in proofs if m.pod_signed_by), None),
+        pod_document_url=next((m.pod_document_url for m in proofs if m.pod_document_url), None),
+        date_picked_up=min((m.occurred_at for m in live if m.target_state == PICKED_UP),
+                           default=None),
+        date_delivered=current_ms.occurred_at if current_ms and state == DELIVERED else None,
+        last_event_at=max((m.occurred_at for m in live), default=None),
+    )
+
+
+def _derive_state(milestones):
+    """(state, key of the deciding milestone, effects) of these milestones."""
     effects = {}
     live = []
     for m in milestones:
@@ -81,7 +131,6 @@ def derive(milestones) -> Derivation:
 
     terminal = next((m for m in live if m.kind == TERMINAL), None)
     evidence = [m for m in live if m.kind == EVIDENCE]
-    pod_key = evidence[0].key if evidence else None
     for m in evidence:
         effects[m.key] = EFFECT_EVIDENCE
 
@@ -95,7 +144,7 @@ def derive(milestones) -> Derivation:
                 effects[m.key] = EFFECT_AFTER_TERMINAL
             else:
                 effects[m.key] = EFFECT_HISTORY
-        return Derivation(terminal.target_state, terminal.key, effects, pod_key)
+        return terminal.target_state, terminal.key, effects
 
     # No terminal milestone: walk in event order, keeping the highest progress.
     best = None  # highest-rank progress milestone so far
@@ -126,12 +175,12 @@ def derive(milestones) -> Derivation:
             effects[best.key] = EFFECT_HISTORY
         if current_side is not None:
             effects[current_side.key] = EFFECT_HISTORY
-        return Derivation("delivered", evidence[0].key, effects, pod_key)
+        return DELIVERED, evidence[0].key, effects
     if current_side is not None:
         if best is not None:
             effects[best.key] = EFFECT_HISTORY
         effects[current_side.key] = EFFECT_STATE
-        return Derivation(current_side.target_state, current_side.key, effects, pod_key)
+        return current_side.target_state, current_side.key, effects
     if best is not None:
-        return Derivation(best.target_state, best.key, effects, pod_key)
-    return Derivation("draft", None, effects, pod_key)
+        return best.target_state, best.key, effects
+    return "draft", None, effects

@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..lib import state_machine
@@ -56,7 +56,7 @@ class LogisticsMilestoneCode(models.Model):
                 for fname in PROTECTED_FIELDS & set(vals):
                     if rec[fname] != vals[fname]:
                         raise UserError(
-                            _(
+                            self.env._(
                                 "The %(field)s of the canonical milestone %(code)s cannot be "
                                 "changed: it defines the order of the shipment state machine. "
                                 "Add a reason or a new code instead.",
@@ -69,27 +69,9 @@ class LogisticsMilestoneCode(models.Model):
     @api.ondelete(at_uninstall=False)
     def _unlink_except_canonical(self):
         if any(self.mapped("is_canonical")):
-            raise UserError(_("Canonical milestone codes cannot be deleted; archive them instead."))
+            raise UserError(self.env._("Canonical milestone codes cannot be deleted; archive them instead."))
 
     @api.model
     def _code_map(self):
-        """{code: record} of every code, archived ones included (cached per env)."""
+        """{code: record} of every code, archived ones included."""
         return {rec.code: rec for rec in self.with_context(active_test=False).search([])}
-
-
-class LogisticsMilestoneReason(models.Model):
-    _name = "logistics.milestone.reason"
-    _description = "Milestone Reason"
-    _order = "code_id, sequence, code"
-
-    code = fields.Char(required=True, index=True)
-    name = fields.Char(required=True, translate=True)
-    sequence = fields.Integer(default=10)
-    code_id = fields.Many2one(
-        "logistics.milestone.code", string="Milestone", required=True, ondelete="cascade"
-    )
-    active = fields.Boolean(default=True)
-
-    _sql_constraints = [
-        ("code_uniq", "unique(code_id, code)", "A reason code must be unique per milestone."),
-    ]

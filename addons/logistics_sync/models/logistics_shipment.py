@@ -1,11 +1,15 @@
 import logging
+from collections import defaultdict
 from datetime import datetime, timezone
 
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
 from ..lib import state_machine
-from .bulk import update_rows
+from ..lib.states import SHIPMENT_ATTENTION, SHIPMENT_TERMINAL
+from ..tools import bulk
+from ..tools.bulk import update_rows
+from .logistics_shipment_milestone import MilestoneRow
 
 _logger = logging.getLogger(__name__)
 
@@ -23,8 +27,8 @@ SHIPMENT_STATES = [
     ("returned", "Returned"),
     ("cancelled", "Cancelled"),
 ]
-TERMINAL_STATES = ("delivered", "returned", "cancelled")
-ATTENTION_STATES = ("exception", "delivery_failed", "on_hold")
+# Milestones not inserted yet arrive after every stored one (POD tie-break).
+_NEW_ARRIVAL = 1 << 62
 
 
 def to_utc_naive(value):
@@ -56,6 +60,8 @@ class LogisticsShipment(models.Model):
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "id desc"
     _check_company_auto = True
+    # Milestone batches write the derived fields with bulk SQL (tools/bulk.py).
+    _logistics_bulk_sql = True
 
     name = fields.Char(
         "Reference", required=True, copy=False, default="/", index="trigram", tracking=True
@@ -157,14 +163,14 @@ class LogisticsShipment(models.Model):
         now = fields.Datetime.now()
         for rec in self:
             deadline = rec._late_deadline()
-            rec.is_late = bool(deadline and deadline < now and rec.state not in TERMINAL_STATES)
+            rec.is_late = bool(deadline and deadline < now and rec.state not in SHIPMENT_TERMINAL)
 
     def _search_is_late(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(_("Unsupported search on 'late'."))
+            raise UserError(self.env._("Unsupported search on 'late'."))
         now = fields.Datetime.now()
         late = [
-            ("state", "not in", TERMINAL_STATES),
+            ("state", "not in", SHIPMENT_TERMINAL),
             "|",
             ("date_estimated", "<", now),
             "&",
@@ -176,7 +182,7 @@ class LogisticsShipment(models.Model):
         # Written out rather than negated: NOT on NULL dates would drop rows.
         return [
             "|",
-            ("state", "in", TERMINAL_STATES),
+            ("state", "in", SHIPMENT_TERMINAL),
             "|",
             "&",
             ("date_estimated", "!=", False),
@@ -191,11 +197,11 @@ class LogisticsShipment(models.Model):
     @api.depends("state")
     def _compute_needs_attention(self):
         for rec in self:
-            rec.needs_attention = rec.state in ATTENTION_STATES
+            rec.needs_attention = rec.state in SHIPMENT_ATTENTION
 
     def _search_needs_attention(self, operator, value):
         positive = (operator == "=") == bool(value)
-        return [("state", "in" if positive else "not in", ATTENTION_STATES)]
+        return [("state", "in" if positive else "not in", SHIPMENT_ATTENTION)]
 
     # ------------------------------------------------------------------ CRUD
     @api.model_create_multi
@@ -234,9 +240,7 @@ class LogisticsShipment(models.Model):
         Never through the reference's trigram index (GIN, for the UI's substring
         search): PostgreSQL can plan an exact ``IN`` lookup through it when the index's
         statistics are stale, and each name then scans the index's whole pending list
-        of recent entries. One inbox batch's lookup of 10,000 references took 33 s that
-        way, in the 100,000-event drains at workers=2 (auto_explain, bench process),
-        against ~10 ms through the unique (name, company) btree or a sequential scan.
+        of recent entries: seconds instead of milliseconds (docs/performance.md).
         GIN indexes only serve bitmap scans: those are off for this one query (until
         the end of the transaction if it fails: a rollback resets the setting too)."""
         if not names:
@@ -258,12 +262,12 @@ class LogisticsShipment(models.Model):
         if not vals.get("code_id"):
             record = codes.get(code)
             if not record:
-                raise ValidationError(_("Unknown milestone code %r.", code))
+                raise ValidationError(self.env._("Unknown milestone code %r.", code))
             vals["code_id"] = record.id
         if not vals.get("shipment_id"):
-            raise ValidationError(_("A milestone needs a shipment."))
+            raise ValidationError(self.env._("A milestone needs a shipment."))
         if not vals.get("occurred_at"):
-            raise ValidationError(_("A milestone needs its event time (occurred_at)."))
+            raise ValidationError(self.env._("A milestone needs its event time (occurred_at)."))
         vals["occurred_at"] = to_utc_naive(vals["occurred_at"])
         if vals.get("received_at"):
             vals["received_at"] = to_utc_naive(vals["received_at"])
@@ -307,7 +311,7 @@ class LogisticsShipment(models.Model):
         # touched, which is what makes a concurrent batch fail and retry (see the lock).
         shipments._logistics_lock(touch=False)
         rows = Milestone._state_rows(shipment_ids=shipment_ids)
-        key_to_id = {(r[1], r[2], r[3]): r[0] for r in rows}
+        key_to_id = {(r.shipment_id, r.code_id, r.occurred_at): r.id for r in rows}
         first_of_key, to_create = {}, []
         for vals in prepared:
             key = Milestone._key_of(vals)
@@ -316,10 +320,11 @@ class LogisticsShipment(models.Model):
                 to_create.append(vals)
         # Derive before inserting, with the new milestones under provisional keys, so
         # that they are inserted with their effect: updating every fresh row's effect
-        # afterwards cost as much as inserting it (pg_stat_statements, bench process).
-        new_rows = [(("new", i), v["shipment_id"], v["code_id"], v["occurred_at"], False, None,
-                     v.get("pod_signed_by") or None, v.get("pod_document_url") or None,
-                     v.get("reason_id") or None) for i, v in enumerate(to_create)]
+        # afterwards would cost as much as inserting it.
+        new_rows = [MilestoneRow(("new", i), v["shipment_id"], v["code_id"], v["occurred_at"],
+                                 False, None, v.get("pod_signed_by") or None,
+                                 v.get("pod_document_url") or None, v.get("reason_id") or None)
+                    for i, v in enumerate(to_create)]
         derived = shipments._logistics_derive(rows + new_rows)
         created = Milestone._insert_milestones([
             dict(vals, effect=derived["effects"][("new", i)]) for i, vals in enumerate(to_create)])
@@ -386,7 +391,7 @@ class LogisticsShipment(models.Model):
         Reads the milestones of all shipments with one query (or takes ``rows``, all
         of them as :meth:`logistics.shipment.milestone._state_rows` returns them) and
         writes effects and derived fields in bulk: this runs once per inbox batch over
-        thousands of shipments (it was 10.3 s of a 10,000-event batch through the ORM).
+        thousands of shipments.
         """
         if not self:
             return
@@ -395,70 +400,74 @@ class LogisticsShipment(models.Model):
             rows = self.env["logistics.shipment.milestone"]._state_rows(shipment_ids=self.ids)
         self._logistics_write_derived(self._logistics_derive(rows))
 
+    @api.model
+    def _logistics_derive_rows(self, rows):
+        """{shipment id: :class:`state_machine.Derivation`} of the shipments of ``rows``
+        (all their milestones, as ``logistics.shipment.milestone._state_rows`` returns
+        them; a row may carry a provisional key instead of an id for a milestone not
+        inserted yet: it counts as arriving after every stored one)."""
+        codes = {  # code id -> (code, kind, rank, shipment state), read once
+            c.id: (c.code, c.kind, c.rank, c.shipment_state)
+            for c in self.env["logistics.milestone.code"]._code_map().values()
+        }
+        by_shipment = defaultdict(list)
+        for r in rows:
+            code, kind, rank, state = codes[r.code_id]
+            by_shipment[r.shipment_id].append(state_machine.Milestone(
+                key=r.id, code=code, kind=kind, rank=rank, occurred_at=r.occurred_at,
+                voided=r.voided, state=state, pod_signed_by=r.pod_signed_by,
+                pod_document_url=r.pod_document_url,
+                arrival=r.id if isinstance(r.id, int) else _NEW_ARRIVAL + r.id[1],
+            ))
+        return {shipment_id: state_machine.derive(milestones)
+                for shipment_id, milestones in by_shipment.items()}
+
+    def _logistics_derivations(self):
+        """{shipment id: :class:`state_machine.Derivation`} of these shipments, from
+        their stored milestones."""
+        rows = self.env["logistics.shipment.milestone"]._state_rows(shipment_ids=self.ids)
+        derivations = self._logistics_derive_rows(rows)
+        return {s.id: derivations.get(s.id) or state_machine.derive([]) for s in self}
+
     def _logistics_derive(self, rows):
-        """The derivation of these shipments from ``rows`` (all their milestones, as
-        :meth:`logistics.shipment.milestone._state_rows` returns them; a row may carry
-        a provisional key instead of an id for a milestone not inserted yet).
+        """The changes that :meth:`_logistics_derive_rows` makes to these shipments.
 
         Returns ``{"effects": {key: effect}, "changes": {shipment id: (sql, orm)}}``:
         the effects that differ from the stored ones (every provisional key), and per
         changed shipment the values of ``_LOGISTICS_SQL_FIELDS`` when one of them changes
         (``current_milestone_id`` may be a provisional key) and the other changed fields.
+        The POD time, signer and document, once recorded, are kept.
         """
         # Pending ORM writes and recomputations first: flushed after the bulk UPDATE, a
         # stale one (e.g. a related field of a shipment just created) would overwrite it.
         self.flush_recordset()
-        by_shipment = {}
-        for row in rows:
-            by_shipment.setdefault(row[1], []).append(row)
-        codes = {  # code id -> (code, kind, rank, shipment state), read once
-            c.id: (c.code, c.kind, c.rank, c.shipment_state)
-            for c in self.env["logistics.milestone.code"]._code_map().values()
-        }
-        code_of = {c_id: c[0] for c_id, c in codes.items()}
-        kind_of = {c_id: c[1] for c_id, c in codes.items()}
+        derivations = self._logistics_derive_rows(rows)
+        rows_of = defaultdict(list)
+        for r in rows:
+            rows_of[r.shipment_id].append(r)
+        empty = state_machine.derive([])
         effects, changes = {}, {}
         for shipment in self:
-            rows = by_shipment.get(shipment.id, [])
-            derivation = state_machine.derive(
-                state_machine.Milestone(
-                    key=r[0], code=codes[r[2]][0], kind=codes[r[2]][1], rank=codes[r[2]][2],
-                    occurred_at=r[3], voided=r[4], state=codes[r[2]][3],
-                )
-                for r in rows
-            )
-            for r in rows:
-                effect = derivation.effects.get(r[0])
-                if (r[5] or None) != effect or not isinstance(r[0], int):
-                    effects[r[0]] = effect
-            live = [r for r in rows if not r[4]]
-            current = next((r for r in rows if r[0] == derivation.current), None)
+            d = derivations.get(shipment.id, empty)
+            mine = rows_of[shipment.id]
+            for r in mine:
+                effect = d.effects.get(r.id)
+                if (r.effect or None) != effect or not isinstance(r.id, int):
+                    effects[r.id] = effect
+            current = next((r for r in mine if r.id == d.current), None)
             vals = {
-                "state": derivation.state,
-                "current_milestone_id": current[0] if current else False,
-                "current_reason_id": current[8] if current and current[8] else False,
-                "last_event_at": max((r[3] for r in live), default=False),
-                "date_picked_up": min(
-                    (r[3] for r in live if code_of[r[2]] == "picked_up"), default=False),
-                "date_delivered": current[3] if current and derivation.state == "delivered"
-                else False,
+                "state": d.state,
+                "current_milestone_id": current.id if current else False,
+                "current_reason_id": current.reason_id if current and current.reason_id else False,
+                "last_event_at": d.last_event_at or False,
+                "date_picked_up": d.date_picked_up or False,
+                "date_delivered": d.date_delivered or False,
+                "pod_received": d.pod_received,
+                "pod_date": shipment.pod_date or d.pod_date or False,
+                "pod_document_url": shipment.pod_document_url or d.pod_document_url or False,
             }
-            pod_sources = sorted(
-                (r for r in live if kind_of[r[2]] == state_machine.EVIDENCE
-                 or (code_of[r[2]] == "delivered" and (r[6] or r[7]))),
-                key=lambda r: (r[3], *((0, r[0]) if isinstance(r[0], int) else (1, r[0][1]))),
-            )
-            vals["pod_received"] = bool(pod_sources)
-            vals["pod_date"] = shipment.pod_date
-            vals["pod_document_url"] = shipment.pod_document_url
-            if pod_sources:
-                vals["pod_date"] = shipment.pod_date or pod_sources[0][3]
-                signer = next((r[6] for r in pod_sources if r[6]), False)
-                url = next((r[7] for r in pod_sources if r[7]), False)
-                if signer and not shipment.pod_signed_by:
-                    vals["pod_signed_by"] = signer
-                if url and not shipment.pod_document_url:
-                    vals["pod_document_url"] = url
+            if d.pod_signed_by and not shipment.pod_signed_by:
+                vals["pod_signed_by"] = d.pod_signed_by
             changed = {k: v for k, v in vals.items() if _differs(shipment, k, v)}
             sql = {k: vals[k] for k in self._LOGISTICS_SQL_FIELDS} if any(
                 k in self._LOGISTICS_SQL_FIELDS for k in changed) else None
@@ -496,27 +505,19 @@ class LogisticsShipment(models.Model):
 
     def _logistics_orm_write_needed(self):
         """Whether the state and POD flags must go through ``write``: for the chatter
-        tracking of state changes (when the context does not disable it), or because an
-        extension overrides ``write`` (it would expect to see them). Else one UPDATE per
-        set of changed columns does it: per-value ORM writes of ~100 shipments each were
-        about 10 % of a 100,000-event drain (py-spy, pg_stat_statements)."""
-        if not self.env.context.get("tracking_disable"):
-            return True
-        for klass in type(self).__mro__:
-            if klass is LogisticsShipment:
-                return False
-            if "write" in vars(klass):
-                return True
-        return True
+        tracking of state changes (when the backend asks for it), or because the model
+        opted out of bulk SQL writes (``_logistics_bulk_sql = False``, for an extension
+        that must see those writes). React to changes in
+        :meth:`_logistics_after_derived_change` instead, which both paths call."""
+        return not self.env.context.get("tracking_disable") or not bulk.enabled(self)
 
     def _logistics_bulk_write(self, sql_of, orm_of):
         """Each shipment written once: its derived columns (``sql_of``: id -> values of
         ``_LOGISTICS_SQL_FIELDS``) and its changed state and POD flags (``orm_of``: id ->
         {field: value}, as ``write`` would get them) in one UPDATE per set of columns.
-        A second UPDATE of the same rows for the state was a second row version, and
-        not a HOT one (the state is indexed); the two UPDATEs were 3.8 s of the 21 s of
-        SQL of a 100,000-event drain (pg_stat_statements). The ORM's other duties are
-        done here: access, dependents, the hook."""
+        A second UPDATE of the same rows for the state would be a second row version,
+        and not a HOT one (the state is indexed). The ORM's other duties are done here:
+        access, dependents, the hook."""
         shipments = self.browse(orm_of)
         shipments.check_access("write")
         before = {s.id: (s.pod_received, s.state) for s in shipments}

@@ -1,11 +1,12 @@
 import logging
+from collections import namedtuple
 
-from odoo import _, api, fields, models
-from odoo.exceptions import UserError
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..lib import state_machine
-from .bulk import can_insert, insert_rows
+from ..tools.bulk import can_insert, insert_rows
 
 _logger = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ INSERT_FIELDS = (
 
 DUPLICATE_FIELDS = ("milestone_id", "source", "received_at", "external_event_id", "external_code",
                     "detail")
+# What deduplication and state derivation read of a milestone (see _state_rows).
+MilestoneRow = namedtuple("MilestoneRow", "id shipment_id code_id occurred_at voided effect "
+                                          "pod_signed_by pod_document_url reason_id")
 
 
 def _report_row(vals, columns, now):
@@ -45,6 +49,8 @@ class LogisticsShipmentMilestone(models.Model):
     _description = "Shipment Milestone"
     _order = "occurred_at desc, id desc"
     _rec_name = "code_id"
+    # Inbound milestones are inserted with bulk SQL (tools/bulk.py).
+    _logistics_bulk_sql = True
 
     # Not indexed on its own: the unique (shipment_id, code_id, occurred_at) index serves
     # every lookup by shipment, and one index less is ~10% off each bulk insert.
@@ -131,17 +137,15 @@ class LogisticsShipmentMilestone(models.Model):
     def _insert_milestones(self, vals_list):
         """Create milestones for :meth:`logistics.shipment._apply_milestones`.
 
-        The inbound hot path: one multi-row INSERT instead of the ORM's create,
-        which spent most of its time on field conversion and the related stored
-        fields (company_id, code) — 5.5 s of a 10,000-event batch, 0.3 s here
-        (bench: cProfile of the inbox job). Same access checks as ``create``; the
-        caller has locked and access-checked the shipments. Falls back to the ORM
-        when an extension overrides ``create`` or passes other fields, so that no
-        customisation is bypassed. The caller derives the shipment states.
+        The inbound hot path: one multi-row INSERT instead of the ORM's create, with
+        the related stored columns (company_id, code) written here. Same access checks
+        as ``create``; the caller has locked and access-checked the shipments. Goes
+        through ``create`` when the model opted out of bulk SQL or a value is not one
+        of ``INSERT_FIELDS`` (tools/bulk.py). The caller derives the shipment states.
         """
         if not vals_list:
             return self.browse()
-        if not can_insert(self, LogisticsShipmentMilestone, vals_list, INSERT_FIELDS):
+        if not can_insert(self, vals_list, INSERT_FIELDS):
             return self.with_context(logistics_skip_recompute=True).create(vals_list)
         self.check_access("create")
         codes = {c.id: c.code for c in self.env["logistics.milestone.code"]._code_map().values()}
@@ -161,9 +165,8 @@ class LogisticsShipmentMilestone(models.Model):
 
     @api.model
     def _state_rows(self, shipment_ids=None, ids=None):
-        """Rows ``(id, shipment_id, code_id, occurred_at, voided, effect, pod_signed_by,
-        pod_document_url, reason_id)`` of the milestones of these shipments (or with
-        these ids): what deduplication and state derivation read, in one query."""
+        """:class:`MilestoneRow` of the milestones of these shipments (or with these ids):
+        what deduplication and state derivation read, in one query."""
         if not shipment_ids and not ids:
             return []
         self.flush_model()
@@ -174,7 +177,7 @@ class LogisticsShipmentMilestone(models.Model):
                  FROM logistics_shipment_milestone WHERE %s = ANY(%s)""",
             SQL.identifier(column), list(values),
         ))
-        return self.env.cr.fetchall()
+        return [MilestoneRow._make(row) for row in self.env.cr.fetchall()]
 
     @api.model
     def _insert_duplicates(self, vals_list):
@@ -182,8 +185,7 @@ class LogisticsShipmentMilestone(models.Model):
         Duplicate = self.env["logistics.shipment.milestone.duplicate"]
         if not vals_list:
             return Duplicate
-        if not can_insert(Duplicate, LogisticsShipmentMilestoneDuplicate, vals_list,
-                           DUPLICATE_FIELDS):
+        if not can_insert(Duplicate, vals_list, DUPLICATE_FIELDS):
             return Duplicate.create(vals_list)
         Duplicate.check_access("create")
         milestones = self.browse({v["milestone_id"] for v in vals_list})
@@ -210,13 +212,14 @@ class LogisticsShipmentMilestone(models.Model):
     def _void(self, reason):
         """Explicit correction: void milestones, which re-derives the state."""
         if not reason:
-            raise UserError(_("A correction needs a reason."))
+            raise UserError(self.env._("A correction needs a reason."))
         if not self.env.user.has_group("logistics_sync.group_logistics_manager"):
-            raise UserError(_("Only Logistics Managers can correct a shipment's milestones."))
+            raise AccessError(
+                self.env._("Only Logistics Managers can correct a shipment's milestones."))
         for shipment in self.shipment_id:
             mine = self.filtered(lambda m, s=shipment: m.shipment_id == s)
             shipment.message_post(
-                body=_(
+                body=self.env._(
                     "Milestones voided by %(user)s: %(milestones)s. Reason: %(reason)s",
                     user=self.env.user.name,
                     milestones=", ".join(mine.mapped("display_name")),
@@ -224,20 +227,3 @@ class LogisticsShipmentMilestone(models.Model):
                 )
             )
         self.write({"voided": True, "void_reason": reason, "voided_by_id": self.env.uid})
-
-
-class LogisticsShipmentMilestoneDuplicate(models.Model):
-    _name = "logistics.shipment.milestone.duplicate"
-    _description = "Duplicate Milestone Report"
-    _order = "received_at desc, id desc"
-
-    milestone_id = fields.Many2one(
-        "logistics.shipment.milestone", required=True, ondelete="cascade", index=True
-    )
-    shipment_id = fields.Many2one(related="milestone_id.shipment_id", store=True, index=True)
-    company_id = fields.Many2one(related="milestone_id.company_id", store=True, index=True)
-    source = fields.Char(required=True)
-    received_at = fields.Datetime(required=True, default=fields.Datetime.now)
-    external_event_id = fields.Char("External Event ID")
-    external_code = fields.Char()
-    detail = fields.Text()

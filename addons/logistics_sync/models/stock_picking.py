@@ -1,4 +1,4 @@
-from odoo import _, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
 
 
@@ -36,7 +36,7 @@ class StockPicking(models.Model):
         pickings = self._logistics_shipment_candidates()
         if not pickings:
             raise UserError(
-                _("Shipments are created for confirmed outgoing deliveries without one.")
+                self.env._("Shipments are created for confirmed outgoing deliveries without one.")
             )
         shipments = self.env["logistics.shipment"]._create_from_pickings(pickings)
         return shipments._logistics_open()

@@ -11,7 +11,7 @@ from odoo.tests import tagged
 from odoo.tools import SQL
 
 from ..models import logistics_shipment as shipment_module
-from ..models.bulk import update_rows
+from ..tools.bulk import update_rows
 from .common import LogisticsCase, at
 
 
@@ -304,15 +304,17 @@ class TestBulkApply(LogisticsCase):
         self.assertEqual(held.state, "delivered", "stored, not only cached")
         self.assertEqual(held.write_uid, self.env.user)
 
-    def test_tracking_or_a_write_override_keeps_the_orm_write(self):
+    def test_tracking_or_an_opt_out_keeps_the_orm_write(self):
         Shipment = type(self.Shipment)
         self.assertFalse(self.Shipment._logistics_orm_write_needed())
         self.assertTrue(self.Shipment.with_context(tracking_disable=False)._logistics_orm_write_needed())
-        # An extension's write() (here: set on the registry class, first in the MRO).
-        with patch.object(Shipment, "write", Shipment.write):
-            self.assertIn("write", vars(Shipment))
+        # An extension that must see these writes opts out of the bulk SQL path.
+        with patch.object(Shipment, "_logistics_bulk_sql", False):
             self.assertTrue(self.Shipment._logistics_orm_write_needed())
         self.assertFalse(self.Shipment._logistics_orm_write_needed())
+        # Overriding write() alone does not: the contract is the attribute.
+        with patch.object(Shipment, "write", Shipment.write):
+            self.assertFalse(self.Shipment._logistics_orm_write_needed())
         # With tracking, write() does it (test_webhook checks the chatter end to end).
         shipment = self.new_shipment().with_context(tracking_disable=False)
         with self.shipment_writes() as writes:

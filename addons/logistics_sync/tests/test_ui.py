@@ -1,6 +1,7 @@
 import base64
 import json
 
+from odoo import Command
 from odoo.tests import Form, HttpCase, tagged
 
 from .common import LogisticsCase, at
@@ -50,7 +51,7 @@ class TestWizards(LogisticsCase):
         action = shipment.with_user(self.manager).action_correct_state()
         wizard = self.env["logistics.shipment.correct.wizard"].with_user(self.manager).with_context(
             action["context"]).create({
-                "milestone_ids": [(6, 0, shipment.milestone_ids.filtered(lambda m: m.code == "cancelled").ids)],
+                "milestone_ids": [Command.set(shipment.milestone_ids.filtered(lambda m: m.code == "cancelled").ids)],
                 "reason": "cancelled by mistake"})
         wizard.action_apply()
         self.assertEqual(shipment.state, "in_transit")

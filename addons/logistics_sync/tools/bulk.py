@@ -1,10 +1,26 @@
-"""Bulk SQL writes for the inbound hot path (one statement per batch instead of one ORM
-call per record). Callers keep the ORM's guarantees themselves: access checks before,
-pending ORM writes flushed, the cache of the written fields invalidated (done here).
+"""Bulk SQL writes for the inbound hot path: one statement per batch instead of one
+ORM call per record.
 
-Values travel as one array per column (``unnest``): psycopg2 adapts a list in C, where
-a ``VALUES`` list of tuples went through its pure-Python tuple adapter (a quarter of the
-time of a 10,000-row insert, py-spy on the inbox job)."""
+The contract: a model opts in with the class attribute ``_logistics_bulk_sql = True``
+(see :func:`enabled`); an extension that must see every ``create`` / ``write`` of
+that model sets it to ``False`` and the callers take the ORM path instead. Nothing is
+guessed from the class hierarchy.
+
+What the fast path skips, and who does it instead:
+
+* ``create`` / ``write`` overrides of extensions (hence the opt-out above);
+* field conversion and defaults: callers pass plain column values and fill the
+  defaults they rely on;
+* stored computed and related fields: callers write them as columns;
+* access: callers call ``check_access`` first (record rules included);
+* Python constraints (``@api.constrains``); SQL constraints still apply;
+* chatter tracking and followers: callers that need tracking take the ORM path;
+* ``modified`` triggers: callers call ``modified`` for fields with dependents;
+* the cache: :func:`update_rows` invalidates what it wrote, callers of
+  :func:`insert_rows` invalidate the inverse one2many fields.
+
+Values travel as one array per column (``unnest``): psycopg2 adapts a list in C.
+"""
 
 from odoo import fields
 from odoo.tools import SQL, split_every
@@ -12,10 +28,17 @@ from odoo.tools import SQL, split_every
 CHUNK = 5000
 
 
-def can_insert(model, cls, vals_list, allowed):
-    """Bulk SQL inserts only where no extension overrides ``create`` and every value
-    is one of the ``allowed`` plain columns: nothing customised is bypassed."""
-    return type(model).create is cls.create and all(set(v) <= set(allowed) for v in vals_list)
+def enabled(model):
+    """Whether ``model`` opted in to bulk SQL writes: only models that declare
+    ``_logistics_bulk_sql`` are ever passed here."""
+    return model._logistics_bulk_sql
+
+
+def can_insert(model, vals_list, allowed):
+    """Bulk SQL inserts only for a model that opted in, and only when every value is one
+    of the ``allowed`` plain columns (an extension's field goes through the ORM)."""
+    allowed = set(allowed)
+    return enabled(model) and all(set(v) <= allowed for v in vals_list)
 
 
 def _arrays(model, columns, rows):

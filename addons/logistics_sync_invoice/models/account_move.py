@@ -1,15 +1,8 @@
 from collections import defaultdict
 
-from odoo import _, fields, models
+from odoo import Command, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import float_compare
-
-
-class ResUsers(models.Model):
-    _inherit = "res.users"
-
-    def _logistics_access_error(self):
-        return UserError(_("Only Logistics Managers can release invoices or override a hold."))
 
 
 class AccountMove(models.Model):
@@ -66,7 +59,7 @@ class AccountMove(models.Model):
                     lambda m: m.move_type == "out_invoice" and not m.logistics_pod_override):
                 unproven = move._logistics_unproven_lines()
                 if unproven:
-                    raise UserError(_(
+                    raise UserError(self.env._(
                         "Invoice %(invoice)s is held until proof of delivery: %(products)s not "
                         "proven delivered. Record the POD (the invoice is then released), or ask "
                         "a Logistics Manager to override with a reason.",
@@ -88,16 +81,16 @@ class AccountMove(models.Model):
         if not self.env.user.has_group("logistics_sync.group_logistics_manager"):
             raise self.env["res.users"]._logistics_access_error()
         if not reason:
-            raise UserError(_("An override needs a reason."))
+            raise UserError(self.env._("An override needs a reason."))
         for move in self:
             move.write({"logistics_pod_override": True, "logistics_pod_override_reason": reason,
                         "logistics_pod_override_user_id": self.env.uid})
-            body = _("Posted without proof of delivery by %(user)s. Reason: %(reason)s",
+            body = self.env._("Posted without proof of delivery by %(user)s. Reason: %(reason)s",
                      user=self.env.user.name, reason=reason)
             move.message_post(body=body)
             shipments = move.invoice_line_ids.sale_line_ids.order_id.logistics_shipment_ids
             for shipment in shipments:
-                shipment.message_post(body=_("Invoice %(invoice)s: %(body)s",
+                shipment.message_post(body=self.env._("Invoice %(invoice)s: %(body)s",
                                              invoice=move.name, body=body))
-            move.logistics_shipment_ids = [(4, s.id) for s in shipments]
+            move.logistics_shipment_ids = [Command.link(s.id) for s in shipments]
         self.action_post()

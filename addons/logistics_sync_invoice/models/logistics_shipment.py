@@ -1,12 +1,12 @@
 import logging
 from collections import defaultdict
 
-from odoo import Command, _, api, fields, models
+from odoo import Command, api, fields, models
+from odoo.addons.logistics_sync.lib.states import DELIVERED, SHIPMENT_NOT_INVOICED
+from odoo.addons.logistics_sync.tools import jobs
 from odoo.tools import float_compare, float_is_zero
 
 _logger = logging.getLogger(__name__)
-
-NOTHING = ("cancelled", "returned")
 
 
 class LogisticsShipment(models.Model):
@@ -45,7 +45,7 @@ class LogisticsShipment(models.Model):
         if policy == "on_pod":
             return self.pod_received and not was_pod
         if policy == "on_delivery":
-            return (self.state == "delivered" and was_state != "delivered") or (
+            return (self.state == DELIVERED and was_state != DELIVERED) or (
                 self.pod_received and not was_pod)
         return False
 
@@ -53,25 +53,26 @@ class LogisticsShipment(models.Model):
         for shipment in self:
             user = shipment.company_id.logistics_release_user_id or self.env.user
             if not user.has_group("account.group_account_invoice"):
-                shipment.message_post(body=_(
+                shipment.message_post(body=self.env._(
                     "Automatic invoice release skipped: %s has no invoicing rights. Set a "
                     "Release User in Settings > Logistics, or release the invoice by hand.",
                     user.name))
                 continue
             milestone = shipment._logistics_release_milestone()
             shipment.with_user(user).with_company(shipment.company_id).with_delay(
-                channel="root.logistics",
-                identity_key=f"logistics-release-{shipment.id}",
+                channel=jobs.ROOT_CHANNEL,
+                identity_key=jobs.release_key(shipment.id),
                 description=f"Release invoice of {shipment.name}",
             )._logistics_release_job(milestone.id)
 
     def _logistics_release_milestone(self):
+        """The milestone a release rests on: the first proof of delivery, else the
+        delivery that decides the state (as the state machine derives them)."""
         self.ensure_one()
-        milestones = self.milestone_ids.filtered(lambda m: not m.voided).sorted(
-            lambda m: (m.occurred_at, m.id))
-        pod = milestones.filtered(lambda m: m.code == "pod_received" or (
-            m.code == "delivered" and (m.pod_signed_by or m.pod_document_url)))
-        return (pod or milestones.filtered(lambda m: m.code == "delivered"))[:1]
+        derivation = self._logistics_derivations()[self.id]
+        key = derivation.pod_key or (
+            derivation.current if derivation.state == DELIVERED else None)
+        return self.env["logistics.shipment.milestone"].browse(key or [])
 
     def _logistics_release_job(self, milestone_id=False):
         """Job: release this shipment's invoice (a no-op when already released)."""
@@ -88,7 +89,7 @@ class LogisticsShipment(models.Model):
         results = self._release_invoices(trigger="manual")
         released = [k for k, v in results.items() if v[0] == "released"]
         lines = [f"{self.browse(k).name}: {v[1]}" for k, v in results.items() if v[0] != "released"]
-        message = _("%s invoice(s) released.", len(released))
+        message = self.env._("%s invoice(s) released.", len(released))
         if lines:
             message += "\n" + "\n".join(lines)
         return {"type": "ir.actions.client", "tag": "display_notification", "params": {
@@ -115,7 +116,7 @@ class LogisticsShipment(models.Model):
                 continue
             invoice = shipment._logistics_release_invoice()
             if not invoice:
-                results[shipment.id] = ("skipped", _("nothing to invoice"))
+                results[shipment.id] = ("skipped", self.env._("nothing to invoice"))
                 continue
             if invoice.state == "draft":
                 invoice.with_context(logistics_release=True).action_post()
@@ -129,11 +130,11 @@ class LogisticsShipment(models.Model):
                 if milestone else False,
             })
             shipment.invoice_ids = [Command.link(invoice.id)]
-            body = _("Invoice %(invoice)s released (%(trigger)s) by %(user)s from milestone %(ms)s.",
+            body = self.env._("Invoice %(invoice)s released (%(trigger)s) by %(user)s from milestone %(ms)s.",
                      invoice=invoice.name, trigger=trigger, user=self.env.user.name,
                      ms=milestone.display_name if milestone else "-")
             shipment.message_post(body=body)
-            invoice.message_post(body=_("Released on proof of delivery of shipment %s.", shipment.name))
+            invoice.message_post(body=self.env._("Released on proof of delivery of shipment %s.", shipment.name))
             results[shipment.id] = ("released", invoice.name)
         return results
 
@@ -141,28 +142,28 @@ class LogisticsShipment(models.Model):
         """Why this shipment cannot be released now (False when it can)."""
         self.ensure_one()
         company = self.company_id
-        if self.state in NOTHING:
-            return _("shipment %s: nothing is released", self.state)
+        if self.state in SHIPMENT_NOT_INVOICED:
+            return self.env._("shipment %s: nothing is released", self.state)
         if not self.sale_id:
-            return _("no sale order")
+            return self.env._("no sale order")
         policy = self.sale_id.logistics_invoice_policy
         if trigger == "auto" and policy == "manual":
-            return _("the customer's policy is manual")
+            return self.env._("the customer's policy is manual")
         if trigger == "auto" and policy == "on_delivery":
-            if self.state != "delivered":
-                return _("not delivered")
+            if self.state != DELIVERED:
+                return self.env._("not delivered")
         elif not self.pod_received:
-            return _("no proof of delivery recorded")
+            return self.env._("no proof of delivery recorded")
         if self.pod_received or policy == "on_pod":
             if company.logistics_pod_require_signer and not self.pod_signed_by:
-                return _("the proof of delivery has no signer")
+                return self.env._("the proof of delivery has no signer")
             if company.logistics_pod_require_document and not (
                     self.pod_attachment_id or self.pod_document_url):
-                return _("the proof of delivery has no document")
+                return self.env._("the proof of delivery has no document")
         if company.logistics_release_require_done:
             pickings = self.picking_ids.filtered(lambda p: p.state != "cancel")
             if not pickings or any(p.state != "done" for p in pickings):
-                return _("the delivery is not validated in Odoo")
+                return self.env._("the delivery is not validated in Odoo")
         return False
 
     def _logistics_delivered_quantities(self):

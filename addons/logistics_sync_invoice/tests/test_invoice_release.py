@@ -60,6 +60,23 @@ class TestInvoiceRelease(InvoiceReleaseCase):
         self.assertEqual(len(order.invoice_ids), 1)
         self.assertEqual(order.invoice_ids.state, "posted")
 
+    def test_an_admin_added_evidence_code_is_the_proof_the_release_rests_on(self):
+        """One rule for proof of delivery: a code an admin adds with kind evidence is a
+        POD for the shipment and for the release, which records that milestone."""
+        self.env["logistics.milestone.code"].create({
+            "code": "pod_photo", "name": "Photo of the delivery", "kind": "evidence", "rank": 95})
+        order = self.order()
+        shipment = order.logistics_shipment_ids
+        self.deliver(order.picking_ids)
+        self.pod(shipment, code="pod_photo", signed_by="Neighbour")
+        self.assertTrue(shipment.pod_received)
+        self.assertEqual(shipment.state, "delivered")
+        self.assertEqual(shipment.pod_signed_by, "Neighbour")
+        shipment.with_user(self.manager).action_release_invoices()
+        release = shipment.invoice_release_ids
+        self.assertEqual(release.milestone_id.code, "pod_photo")
+        self.assertEqual(release.origin.split(" / ")[0], "test")
+
     def test_auto_release_on_pod_is_one_job_and_one_invoice(self):
         self.company.logistics_auto_release = True
         order = self.order()

@@ -1,1 +1,13 @@
-from . import delivery_carrier, reconcile_dashboard, reconcile_reports
+# isort: skip_file
+# The abstract models first: the reports and the dashboard inherit them.
+from . import logistics_reconcile_counts, logistics_reconcile_mixin
+from . import (
+    delivery_carrier,
+    logistics_reconcile_dashboard,
+    logistics_reconcile_invoiced_nopod,
+    logistics_reconcile_quantity,
+    logistics_reconcile_stale,
+    logistics_reconcile_summary,
+    logistics_reconcile_sync,
+    logistics_reconcile_uninvoiced,
+)

@@ -1,0 +1,66 @@
+from odoo import api, fields, models
+
+REPORTS = {
+    "uninvoiced": "logistics.reconcile.uninvoiced",
+    "nopod": "logistics.reconcile.invoiced.nopod",
+    "stale": "logistics.reconcile.stale",
+    "sync": "logistics.reconcile.sync",
+    "quantity": "logistics.reconcile.quantity",
+}
+
+
+class ReconcileCountsMixin(models.AbstractModel):
+    _name = "logistics.reconcile.counts"
+    _description = "Reconciliation counts"
+
+    uninvoiced_count = fields.Integer("Delivered, not invoiced")
+    uninvoiced_amount = fields.Float("Amount at stake")
+    nopod_count = fields.Integer("Invoiced without POD")
+    nopod_amount = fields.Float("Amount invoiced without POD")
+    stale_count = fields.Integer("Stale shipments")
+    exception_count = fields.Integer("Shipments in exception")
+    sync_count = fields.Integer("Sync issues")
+    quantity_count = fields.Integer("Quantity mismatches")
+
+    @api.model
+    def _collect(self):
+        """Counts and amounts of every report, within the user's companies."""
+        env = self.env
+        read = lambda model, domain, agg: env[model]._read_group(domain, [], agg)[0]  # noqa: E731
+        uninvoiced = read(REPORTS["uninvoiced"], [], ["__count", "amount_at_stake:sum"])
+        nopod = read(REPORTS["nopod"], [], ["__count", "amount:sum"])
+        stale = read(REPORTS["stale"], [("issue", "=", "stale")], ["__count"])
+        exception = read(REPORTS["stale"], [("issue", "=", "exception")], ["__count"])
+        sync = read(REPORTS["sync"], [("issue", "!=", "duplicate")], ["message_count:sum"])
+        quantity = read(REPORTS["quantity"], [], ["__count"])
+        return {
+            "uninvoiced_count": uninvoiced[0], "uninvoiced_amount": uninvoiced[1] or 0.0,
+            "nopod_count": nopod[0], "nopod_amount": nopod[1] or 0.0,
+            "stale_count": stale[0], "exception_count": exception[0],
+            "sync_count": sync[0] or 0, "quantity_count": quantity[0],
+        }
+
+    def _open_report(self, key, domain=None):
+        action = self.env["ir.actions.act_window"]._for_xml_id(
+            f"logistics_sync_reconcile.logistics_reconcile_{key}_action")
+        if domain:
+            action["domain"] = domain
+        return action
+
+    def action_open_uninvoiced(self):
+        return self._open_report("uninvoiced")
+
+    def action_open_nopod(self):
+        return self._open_report("nopod")
+
+    def action_open_stale(self):
+        return self._open_report("stale", [("issue", "=", "stale")])
+
+    def action_open_exception(self):
+        return self._open_report("stale", [("issue", "=", "exception")])
+
+    def action_open_sync(self):
+        return self._open_report("sync")
+
+    def action_open_quantity(self):
+        return self._open_report("quantity")

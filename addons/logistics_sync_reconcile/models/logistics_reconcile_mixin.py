@@ -1,0 +1,29 @@
+"""SQL-backed reconciliation reports: read-only models over PostgreSQL views.
+
+Each view reads only indexed columns of large tables and filters on them first, so
+that it stays fast on hundreds of thousands of shipments (see bench/). State sets
+come from logistics_sync/lib/states.py, rendered with ``sql_in``.
+"""
+
+from odoo import models, tools
+from odoo.tools import SQL
+
+
+class ReconcileReportMixin(models.AbstractModel):
+    _name = "logistics.reconcile.mixin"
+    _description = "Reconciliation report"
+    _auto = False
+
+    def _view_query(self):
+        raise NotImplementedError
+
+    def init(self):
+        if self._abstract:
+            return
+        tools.drop_view_if_exists(self.env.cr, self._table)
+        self.env.cr.execute(SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table),
+                                SQL(self._view_query())))
+
+    def action_open_shipment(self):
+        self.ensure_one()
+        return self.shipment_id._logistics_open()

@@ -1,0 +1,74 @@
+from odoo import fields, models
+from odoo.addons.logistics_sync.lib.states import DELIVERED
+
+
+class LogisticsReconcileUninvoiced(models.Model):
+    _name = "logistics.reconcile.uninvoiced"
+    _inherit = "logistics.reconcile.mixin"
+    _auto = False
+    _description = "Delivered but not invoiced"
+    _depends = {
+        "logistics.shipment": [
+            "state",
+            "pod_received",
+            "pod_date",
+            "date_delivered",
+            "last_event_at",
+            "current_milestone_id",
+            "invoice_released",
+            "sale_id",
+            "partner_id",
+            "carrier_id",
+            "company_id",
+        ],
+        "sale.order.line": [
+            "qty_delivered",
+            "qty_invoiced",
+            "price_unit",
+            "discount",
+            "order_id",
+            "product_id",
+        ],
+        "logistics.shipment.milestone": ["source"],
+    }
+    _order = "age_days desc"
+
+    shipment_id = fields.Many2one("logistics.shipment", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
+    carrier_id = fields.Many2one("delivery.carrier", readonly=True)
+    sale_id = fields.Many2one("sale.order", readonly=True)
+    source = fields.Char("Backend", readonly=True)
+    state = fields.Selection(related="shipment_id.state")
+    pod_received = fields.Boolean("POD", readonly=True)
+    date_delivered = fields.Datetime("Delivered On", readonly=True)
+    age_days = fields.Float("Age (days)", readonly=True, aggregator="max")
+    currency_id = fields.Many2one("res.currency", readonly=True)
+    amount_at_stake = fields.Monetary(readonly=True, currency_field="currency_id")
+
+    def _view_query(self):
+        return f"""
+            SELECT s.id, s.id AS shipment_id, s.company_id, s.partner_id, s.carrier_id,
+                   s.sale_id, s.pod_received,
+                   cm.source,
+                   COALESCE(s.date_delivered, s.pod_date) AS date_delivered,
+                   EXTRACT(EPOCH FROM (now() AT TIME ZONE 'utc'
+                       - COALESCE(s.date_delivered, s.pod_date, s.last_event_at))) / 86400.0
+                       AS age_days,
+                   so.currency_id,
+                   COALESCE(stake.amount, 0.0) AS amount_at_stake
+              FROM logistics_shipment s
+              LEFT JOIN logistics_shipment_milestone cm ON cm.id = s.current_milestone_id
+              LEFT JOIN sale_order so ON so.id = s.sale_id
+              LEFT JOIN LATERAL (
+                   SELECT SUM(GREATEST(sol.qty_delivered - sol.qty_invoiced, 0)
+                              * sol.price_unit * (1 - COALESCE(sol.discount, 0) / 100.0)) AS amount
+                     FROM sale_order_line sol WHERE sol.order_id = s.sale_id
+              ) stake ON TRUE
+             WHERE (s.state = '{DELIVERED}' OR s.pod_received)
+               AND NOT s.invoice_released
+               AND (s.sale_id IS NULL OR COALESCE(stake.amount, 0) > 0)
+        """
+
+    def action_release_invoices(self):
+        return self.shipment_id.action_release_invoices()
