@@ -98,10 +98,10 @@ def queue(db, conf, backend_id, run, n):
     with odoo_env(db, conf) as env:
         backend = env["logistics.backend"].browse(backend_id)
         user = backend.integration_user_id
-        Message = env["logistics.sync.message"].with_user(user).with_company(backend.company_id)
+        Outbox = env["logistics.outbox"].with_user(user).with_company(backend.company_id)
         for i in range(n):
-            Message._create_outbound(backend.with_user(user), "outbound_shipment", "shipment.update",
-                                     f"bench:{run}:{i}", payload(i), ordering_key=f"bench-shp:{run}:{i}")
+            Outbox._create(backend.with_user(user), "outbound_shipment", "shipment.update",
+                           f"bench:{run}:{i}", payload(i), ordering_key=f"bench-shp:{run}:{i}")
     return time.monotonic() - start_at
 
 
@@ -244,12 +244,12 @@ PARTS = [  # (label, file name suffix, function name), cumulative time per job
     ("queue_job: Job.load", "queue_job/job.py", "load"),
     ("queue_job: Job.store (started, done)", "queue_job/job.py", "store"),
     ("PostgreSQL commits (2 per job)", "~", "<method 'commit' of 'psycopg2.extensions.connection' objects>"),
-    ("_send (the job's own work)", "logistics_sync_message.py", "_send"),
-    ("  _blocking_predecessor (search)", "logistics_sync_message.py", "_blocking_predecessor"),
-    ("  _circuit_allows", "logistics_backend.py", "_circuit_allows"),
+    ("_send (the job's own work)", "logistics_outbox.py", "_send"),
+    ("  _blocking_predecessor (search)", "logistics_outbox.py", "_blocking_predecessor"),
+    ("  _circuit_allows", "logistics_outbox.py", "_circuit_allows"),
     ("  _outbound_settings (sudo reads)", "logistics_backend.py", "_outbound_settings"),
     ("  HTTP POST to the receiver", "lib/outbound.py", "send"),
-    ("  _record_result (writes)", "logistics_sync_message.py", "_record_result"),
+    ("  _record_result (writes)", "logistics_outbox.py", "_record_result"),
     ("all SQL (psycopg2 execute)", "~", "<method 'execute' of 'psycopg2.extensions.cursor' objects>"),
 ]
 

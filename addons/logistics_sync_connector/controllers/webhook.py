@@ -1,6 +1,6 @@
 """POST /logistics/webhook/<backend code>: verify, store raw, enqueue, acknowledge.
 
-Thin on purpose: the order of the checks is the contract (see README, "Inbound"):
+Thin on purpose: the order of the checks is the contract (docs/inbound-contract.md):
 backend lookup (404) -> paused (503) -> body cap (413) -> signature over the raw
 bytes (401 + audit row) -> dedup id / JSON well-formedness (400 + quarantined
 message) -> one INSERT … ON CONFLICT (200 duplicate / 202 accepted) + one job.
@@ -70,14 +70,14 @@ class LogisticsWebhookController(http.Controller):
             env["logistics.webhook.audit"]._record(config, code, httprequest.remote_addr,
                                                    exc.reason, str(exc), headers)
             return _json(401, {"error": "invalid signature", "reason": exc.reason})
-        Message = env["logistics.sync.message"]
+        Inbox = env["logistics.inbox"]
         try:
             event_id = adapter.message_id(headers, body, signed_id)
         except PayloadError as exc:
-            message_id = Message._quarantine(config, signed_id, body, dict(headers), str(exc))
+            message_id = Inbox._quarantine(config, signed_id, body, dict(headers), str(exc))
             return _json(400, {"error": "malformed payload", "detail": str(exc),
                                "message_id": message_id})
-        message_id, is_new = Message._store_inbound(config, event_id, body, dict(headers))
+        message_id, is_new = Inbox._store(config, event_id, body, dict(headers))
         if not is_new:
             return _json(200, {"status": "duplicate", "message_id": message_id})
         env["logistics.backend"].browse(config["backend_id"])._enqueue_inbox()

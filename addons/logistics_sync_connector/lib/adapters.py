@@ -180,7 +180,7 @@ class EasyPostAdapter(Adapter):
 
     def default_status_map(self):
         mapping = dict(easypost.EASYPOST_STATUS_MAP)
-        mapping.update(getattr(easypost, "EASYPOST_DETAIL_MAP", {}))
+        mapping.update(easypost.EASYPOST_DETAIL_MAP)
         return {k: v for k, v in mapping.items() if v and v[0]}
 
     def send(self, *args, **kwargs):

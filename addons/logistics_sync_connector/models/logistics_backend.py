@@ -1,17 +1,12 @@
-import json
 import logging
 import re
-import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-import psycopg2.errors
+from odoo import api, fields, models, tools
+from odoo.addons.logistics_sync.tools import jobs
+from odoo.exceptions import AccessError, UserError, ValidationError
 
-from odoo import _, api, fields, models, tools
-from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.exceptions import UserError, ValidationError
-from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
-
-from ..lib import adapters, outbound
+from ..lib import adapters
 
 _logger = logging.getLogger(__name__)
 
@@ -28,36 +23,7 @@ AUTH_TYPES = [
     ("bearer", "Bearer token"),
     ("basic", "Basic authentication"),
 ]
-FLOWS = [
-    ("inbound_milestones", "Inbound: shipment milestones (webhooks)"),
-    ("outbound_fulfillment", "Outbound: fulfillment request on sale confirmation"),
-    ("outbound_shipment", "Outbound: shipment booking / update on delivery ready or done"),
-    ("outbound_finance", "Outbound: posted invoices and freight charges"),
-]
-# queue_job channels (data/queue_job_data.xml); capacities in the [queue_job] config.
-# Each backend's jobs run in a sub-channel named after its code (_job_channel).
-INBOUND_CHANNEL = "root.logistics.inbound"
-OUTBOUND_CHANNEL = "root.logistics.outbound"
-INBOX_LOCK = 0x4C53  # advisory lock namespace: (INBOX_LOCK, backend id) while its inbox is processed
-CODE_PATTERN = r"^[a-z0-9][a-z0-9_-]{1,62}$"
 CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,62}")  # fullmatch: "$" would accept a final newline
-
-
-def _hurry_inbox_job(registry, identity_key, eta=None):
-    """Make a postponed inbox job due now, or by ``eta`` at the latest (queue_job's own
-    row; its trigger notifies the job runner). Best effort: if the job changes
-    meanwhile, it keeps its eta."""
-    try:
-        with registry.cursor() as cr:
-            cr.execute(
-                """UPDATE queue_job SET eta = CASE WHEN %s::timestamp IS NULL THEN NULL
-                                                  ELSE LEAST(eta, %s::timestamp) END
-                    WHERE identity_key = %s AND state = 'pending' AND eta IS NOT NULL
-                      AND (%s::timestamp IS NULL OR eta > %s::timestamp)""",
-                [eta, eta, identity_key, eta, eta],
-            )
-    except psycopg2.Error as exc:
-        _logger.info("inbox job %s not hurried: %s", identity_key, exc)
 
 
 class LogisticsBackend(models.Model):
@@ -101,9 +67,9 @@ class LogisticsBackend(models.Model):
     track_state_changes = fields.Boolean(
         "Log State Changes in Chatter",
         help="Post the shipment state changes that this backend's events cause in the "
-        "shipment chatter (one tracking message per shipment and batch: about 2 ms each, "
-        "a third of the processing time of a large batch). Off by default: the milestone "
-        "timeline of the shipment already records every event with its source.",
+        "shipment chatter (one tracking message per shipment and batch, which slows "
+        "large batches down). Off by default: the milestone timeline of the shipment "
+        "already records every event with its source.",
     )
     # Outbound
     base_url = fields.Char("Outbound Base URL", tracking=True)
@@ -189,7 +155,7 @@ class LogisticsBackend(models.Model):
         for rec in self:
             if not CODE_RE.fullmatch(rec.code or ""):
                 raise ValidationError(
-                    _("The code must be a URL slug: lowercase letters, digits, - and _.")
+                    self.env._("The code must be a URL slug: lowercase letters, digits, - and _.")
                 )
 
     def _compute_circuit_id(self):
@@ -218,31 +184,21 @@ class LogisticsBackend(models.Model):
         """The queue_job channel of this backend's jobs of ``direction`` ("in"/"out"):
         ``root.logistics.inbound.<code>`` or ``root.logistics.outbound.<code>``.
 
-        The runner takes capacities from the [queue_job] channels configuration, and runs
-        a job of a channel it does not list in the closest listed parent (queue_job's
-        parent fallback). So by default all backends share root.logistics.inbound and
+        Unlisted in the [queue_job] channels configuration, a channel runs under the
+        closest listed parent: by default all backends share root.logistics.inbound and
         root.logistics.outbound; listing ``root.logistics.inbound.<code>:1`` gives a
         backend a slot of its own, so that busy backends do not wait for each other.
         """
         self.ensure_one()
-        return f"{INBOUND_CHANNEL if direction == 'in' else OUTBOUND_CHANNEL}.{self.code}"
+        return jobs.backend_channel(direction, self.code)
 
     def _ensure_job_channels(self):
-        """A queue.job.channel record for each channel of these backends.
-
-        queue_job's autovacuum deletes done jobs channel record by channel record (by
-        complete name): without one, the jobs of a backend channel would be kept
-        forever. Channels are queue_job's technical records, writable by queue_job
-        managers only; the admin who creates a backend gets its channels, hence sudo().
-        """
-        Channel = self.env["queue.job.channel"].sudo()
-        parents = {d: Channel.search([("complete_name", "=", name)], limit=1)
-                   for d, name in (("in", INBOUND_CHANNEL), ("out", OUTBOUND_CHANNEL))}
-        wanted = {rec._job_channel(d): (parents[d], rec.code)
-                  for rec in self.filtered("code") for d in ("in", "out") if parents[d]}
-        existing = set(Channel.search([("complete_name", "in", list(wanted))]).mapped("complete_name"))
-        Channel.create([{"name": code, "parent_id": parent.id}
-                        for name, (parent, code) in wanted.items() if name not in existing])
+        """A queue.job.channel record for each channel of these backends."""
+        jobs.ensure_channels(self.env, {
+            rec._job_channel(d): parent
+            for rec in self.filtered("code")
+            for d, parent in (("in", jobs.INBOUND_CHANNEL), ("out", jobs.OUTBOUND_CHANNEL))
+        })
 
     @api.model
     def _ensure_all_job_channels(self):
@@ -423,29 +379,17 @@ class LogisticsBackend(models.Model):
         self.write({"paused": False})
         for backend in self:
             backend._enqueue_inbox()
-            backend.env["logistics.sync.message"]._enqueue_outbound_for(backend)
-        self._enqueue_inbox_after_commit()
+            self.env["logistics.outbox"]._enqueue_for(backend)
+        self.env["logistics.inbox"]._enqueue_after_commit(self)
 
-    def _enqueue_inbox_after_commit(self):
-        """Check again, after this transaction commits and on a fresh snapshot, that an
-        inbox job waits for each of these backends.
+    # ------------------------------------------------------------------ inbox
+    def _enqueue_inbox(self):
+        """Make sure one processing job waits for this backend's inbox."""
+        self.env["logistics.inbox"]._enqueue(self)
 
-        For a resume: an inbox job dispatched while it ran can read the backend as
-        paused from a snapshot taken before the resume committed, and end without
-        processing or chaining, while the resume saw that job as still waiting and
-        added none. The inbox then waited for the next webhook or the safety-net cron
-        (5 minutes); the bench's drain, which pauses a backend while its server starts,
-        hung on it. After the commit, that job is seen as started or done."""
-        registry, uid, context, ids = self.env.registry, self.env.uid, self.env.context, self.ids
-
-        def enqueue():
-            with registry.cursor() as cr:
-                env = api.Environment(cr, uid, context)
-                for backend in env["logistics.backend"].browse(ids).exists():
-                    if backend.active and not backend.paused:
-                        backend._enqueue_inbox()
-
-        self.env.cr.postcommit.add(enqueue)
+    def _process_inbox(self, limit=None):
+        """Job: process this backend's pending inbound messages (logistics.inbox)."""
+        return self.env["logistics.inbox"]._process(self, limit=limit)
 
     def action_show_webhook_url(self):
         self.ensure_one()
@@ -453,7 +397,7 @@ class LogisticsBackend(models.Model):
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
-                "title": _("Webhook URL of %s", self.name),
+                "title": self.env._("Webhook URL of %s", self.name),
                 "message": self.webhook_url,
                 "sticky": True,
                 "type": "info",
@@ -474,7 +418,7 @@ class LogisticsBackend(models.Model):
         """New secret now; the previous ones stay valid for ``grace_hours``."""
         self.ensure_one()
         if not self.env.user.has_group("logistics_sync.group_logistics_admin"):
-            raise UserError(_("Only Logistics Administrators can rotate secrets."))
+            raise AccessError(self.env._("Only Logistics Administrators can rotate secrets."))
         expiry = fields.Datetime.now() + timedelta(hours=grace_hours)
         for secret in self.sudo().secret_ids.filtered(
             lambda s: s.active and (not s.expires_at or s.expires_at > expiry)
@@ -482,7 +426,7 @@ class LogisticsBackend(models.Model):
             secret.expires_at = expiry
         new = self._create_secret()
         self.message_post(
-            body=_("Webhook secret rotated; previous secrets expire on %s (UTC).", expiry)
+            body=self.env._("Webhook secret rotated; previous secrets expire on %s (UTC).", expiry)
         )
         return new
 
@@ -491,7 +435,7 @@ class LogisticsBackend(models.Model):
         result = self._adapter().test_connection(self._outbound_settings())
         if result.outcome != "ok":
             raise UserError(
-                _("Connection to %(url)s failed: %(reason)s", url=self.base_url,
+                self.env._("Connection to %(url)s failed: %(reason)s", url=self.base_url,
                   reason=result.reason or result.status_code)
             )
         return {
@@ -499,7 +443,7 @@ class LogisticsBackend(models.Model):
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": _("Connection OK (HTTP %s).", result.status_code),
+                "message": self.env._("Connection OK (HTTP %s).", result.status_code),
             },
         }
 
@@ -533,315 +477,3 @@ class LogisticsBackend(models.Model):
     def action_load_default_map(self):
         for backend in self:
             backend._load_default_status_map()
-
-    # ------------------------------------------------------------------ inbox
-    def _enqueue_inbox(self, eta=None):
-        """Make sure one processing job is waiting for this backend's inbox.
-
-        Called by every accepted webhook: with no job of the backend waiting, it makes
-        one, due at once when none runs either (the first event after a quiet spell is
-        processed straight away), else due after the *linger* (system parameter
-        ``logistics_sync_connector.inbox_linger_ms``, 250 by default; 0 turns it off):
-        events that arrive while the inbox is being processed gather for the next job
-        instead of each starting a job of a few events. At 100 webhooks/s that was 10
-        jobs a second of ~9 events each, about 70 ms of CPU apiece (queue_job's
-        bookkeeping and ours), on a 2-core machine that also serves the webhooks.
-        """
-        self.ensure_one()
-        identity_key = f"logistics-inbox-{self.id}"
-        if not eta:
-            # Every accepted webhook comes here, and a job nearly always waits already:
-            # the lookup with_delay() makes for its identity key, without building a job
-            # first (that was a quarter of a one-event webhook request, py-spy).
-            self.env["queue.job"].flush_model(["identity_key", "state"])
-            self.env.cr.execute(
-                """SELECT bool_or(state <> 'started'), bool_or(state = 'started') FROM queue_job
-                    WHERE identity_key = %s
-                      AND state IN ('wait_dependencies', 'pending', 'enqueued', 'started')""",
-                [identity_key],
-            )
-            waiting, running = self.env.cr.fetchone()
-            if waiting:
-                return
-            if running:
-                eta = self._inbox_linger() or None
-        self._delay_inbox(eta)
-
-    def _delay_inbox(self, eta):
-        """The inbox job itself (``eta``: a datetime, or seconds from now)."""
-        if isinstance(eta, float | int):
-            eta = timedelta(seconds=eta)  # queue_job takes whole seconds only as a number
-        self.with_delay(
-            channel=self._job_channel("in"),
-            identity_key=f"logistics-inbox-{self.id}",
-            description=f"Process inbound messages of {self.code}",
-            eta=eta,
-            max_retries=0,
-        )._process_inbox()
-
-    def _chain_inbox(self, backlog):
-        """The job that ends after a non-empty batch chains the next one: due at once
-        with a ``backlog`` (due messages it did not claim), else after the linger. It
-        runs on a fresh snapshot, so messages committed meanwhile never wait.
-
-        After this job's commit, a waiting job's eta is brought forward to that: one
-        enqueued while the inbox lock was taken was postponed by a second. In a
-        transaction of its own: the waiting job's row is written by the runner and by
-        that job itself while this one runs, and from this job's (older) snapshot the
-        UPDATE would fail on a serialization error and take the whole batch with it.
-        """
-        self.ensure_one()
-        identity_key = f"logistics-inbox-{self.id}"
-        linger = 0 if backlog else self._inbox_linger()
-        self._delay_inbox(linger or None)
-        registry = self.env.registry
-        due = datetime.now() + timedelta(seconds=linger) if linger else None
-        self.env.cr.postcommit.add(lambda: _hurry_inbox_job(registry, identity_key, due))
-
-    def _inbox_linger(self):
-        """Seconds the next inbox job waits for more events when the inbox is caught up."""
-        value = self.env["ir.config_parameter"].sudo().get_param(
-            "logistics_sync_connector.inbox_linger_ms", "250")
-        try:
-            return max(0.0, float(value)) / 1000.0
-        except ValueError:
-            return 0.25
-
-    def _process_inbox(self, limit=None):
-        """Job: process this backend's pending inbound messages, oldest first.
-
-        One job at a time per backend: a second one (the inbound channel may run
-        several jobs) would race for the same rows and fail on a serialization error,
-        which queue_job retries only 5 s later; it is postponed by a second instead.
-        A non-empty batch always chains one more job: it runs on a fresh snapshot,
-        so messages committed while this one ran are never left waiting.
-        """
-        self.ensure_one()
-        if self.paused:
-            return _("Backend paused: messages stay queued.")
-        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [INBOX_LOCK, self.id])
-        if not self.env.cr.fetchone()[0]:
-            raise RetryableJobError(_("Another job is processing this inbox."), seconds=1,
-                                    ignore_retry=True)
-        env = self.env if self.track_state_changes else self.env(
-            context=dict(self.env.context, tracking_disable=True))
-        Message = env["logistics.sync.message"]
-        params = self.env["ir.config_parameter"].sudo()
-        limit = limit or int(params.get_param("logistics_sync_connector.inbox_batch", 2000))
-        max_bytes = int(params.get_param("logistics_sync_connector.inbox_batch_bytes", 2 << 20))
-        messages = Message._claim_inbound(self, limit, max_bytes)
-        if not messages:
-            retry_at = Message._next_inbound_retry(self)
-            if retry_at:
-                self._enqueue_inbox(eta=retry_at)
-            return _("Nothing to process.")
-        summary = messages._process_inbound()
-        # Due messages this job's snapshot sees but did not claim: a backlog, the next
-        # batch starts at once; else the next job lingers for what arrives meanwhile.
-        self._chain_inbox(backlog=Message._has_due_inbound(self))
-        return summary
-
-    # ------------------------------------------------------------------ outbound guards
-    def _circuit_allows(self, now):
-        """(allowed, is_probe): an open circuit postpones until its cool-down ends."""
-        self.ensure_one()
-        circuit = self.circuit_id
-        if not circuit or circuit.state == "closed":
-            return True, False
-        if circuit.state == "open":
-            if self._circuit_wait(now) > 0:
-                return False, False
-            circuit.state = "half_open"
-            self.invalidate_recordset(["circuit_state", "circuit_failures", "circuit_opened_at"])
-        return True, True
-
-    def _circuit_wait(self, now):
-        self.ensure_one()
-        circuit = self.circuit_id
-        if not circuit or circuit.state != "open" or not circuit.opened_at:
-            return 0
-        reopen = circuit.opened_at + timedelta(seconds=self.circuit_cooldown or 60)
-        return max(0, int((reopen - now).total_seconds()) + 1) if reopen > now else 0
-
-    def _circuit_record(self, success, now):
-        """Count a delivery result; written only when the circuit changes."""
-        self.ensure_one()
-        circuit = self.circuit_id
-        if success:
-            if circuit and (circuit.state != "closed" or circuit.failures):
-                if circuit.state != "closed":
-                    _logger.info("backend %s: circuit closed", self.code)
-                circuit.write({"state": "closed", "failures": 0, "opened_at": False})
-                self.invalidate_recordset(["circuit_state", "circuit_failures", "circuit_opened_at"])
-            return
-        circuit = circuit or self._circuit()
-        failures = circuit.failures + 1
-        vals = {"failures": failures}
-        if circuit.state == "half_open" or failures >= (self.circuit_threshold or 1):
-            if circuit.state != "open":
-                _logger.warning("backend %s: circuit opened after %s failures", self.code, failures)
-            vals.update(state="open", opened_at=now)
-        circuit.write(vals)
-        self.invalidate_recordset(["circuit_id", "circuit_state", "circuit_failures", "circuit_opened_at"])
-
-    def _circuit_record_after_delivery(self, success, now):
-        """``_circuit_record`` once the request went out: best effort.
-
-        Jobs of one backend run concurrently when its channel capacity is above 1: two
-        of them may create the circuit row at once (unique violation) or update it at
-        once (serialization failure). Failing the job then would deliver its message
-        again (or leave it pending for good); losing one count of the circuit is the
-        lesser harm. Found by bench/bench_outbound.py with capacity 4.
-        """
-        self.ensure_one()
-        self.env.flush_all()  # the savepoint flushes on entry: nothing of ours may fail there
-        try:
-            with self.env.cr.savepoint():
-                self._circuit_record(success, now)
-        except (*PG_CONCURRENCY_EXCEPTIONS_TO_RETRY, psycopg2.errors.UniqueViolation) as exc:
-            _logger.info("backend %s: circuit updated concurrently, count skipped (%s)",
-                         self.code, type(exc).__name__)
-            self.invalidate_recordset(["circuit_id", "circuit_state", "circuit_failures", "circuit_opened_at"])
-
-    def _rate_limit_wait(self, now):
-        """Seconds to wait before the next request under the per-minute limit."""
-        self.ensure_one()
-        if not self.rate_limit:
-            return 0
-        self.env.cr.execute(
-            """SELECT count(*), min(processed_at) FROM logistics_sync_message
-                WHERE backend_id = %s AND direction = 'out' AND processed_at > %s""",
-            [self.id, now - timedelta(seconds=60)],
-        )
-        count, oldest = self.env.cr.fetchone()
-        if count < self.rate_limit:
-            return 0
-        return max(1, int((oldest + timedelta(seconds=60) - now).total_seconds()) + 1)
-
-    def _send_batch(self, flow):
-        """Send due batch-mode messages of a flow in one request (retrying a failed
-        batch under its own idempotency key)."""
-        self.ensure_one()
-        Message = self.env["logistics.sync.message"]
-        now = fields.Datetime.now()
-        allowed, _probe = self._circuit_allows(now)
-        if not allowed or self._rate_limit_wait(now):
-            return False
-        base = [("backend_id", "=", self.id), ("direction", "=", "out"), ("flow", "=", flow),
-                ("state", "=", "pending"), "|", ("next_attempt_at", "=", False),
-                ("next_attempt_at", "<=", now)]
-        retry = Message.search(base + [("batch_key", "!=", False)], order="id", limit=1)
-        if retry:
-            messages = Message.search([("batch_key", "=", retry.batch_key),
-                                       ("state", "=", "pending")], order="id")
-            key = retry.batch_key
-        else:
-            messages = Message.search(base + [("batch_key", "=", False)], order="id", limit=500)
-            if not messages:
-                return False
-            key = str(uuid.uuid4())
-            messages.write({"batch_key": key})
-        payload = {"type": "batch", "id": key,
-                   "events": [json.loads(m.payload) for m in messages]}
-        settings = self._outbound_settings()
-        self.env.flush_all()  # fail before sending, not after (see _send)
-        result = self._adapter().send(settings, "batch", key, payload)
-        messages._record_result(result)
-        return result
-
-    def _check_outbound_url(self):
-        self.ensure_one()
-        settings = self._outbound_settings()
-        outbound.check_url(settings.base_url, allow_private=settings.allow_private)
-
-
-class LogisticsBackendCircuit(models.Model):
-    """Circuit breaker state of a backend: written by its delivery jobs, which run as
-    the integration user and may not modify the backend's configuration."""
-
-    _name = "logistics.backend.circuit"
-    _description = "Backend Circuit Breaker"
-
-    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
-    state = fields.Selection(
-        [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open")],
-        default="closed", required=True,
-    )
-    failures = fields.Integer()
-    opened_at = fields.Datetime()
-
-    _sql_constraints = [("backend_uniq", "unique(backend_id)", "One circuit per backend.")]
-
-
-class LogisticsBackendSecret(models.Model):
-    _name = "logistics.backend.secret"
-    _description = "Webhook Secret"
-    _order = "id desc"
-
-    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
-    secret = fields.Char(required=True, copy=False)
-    expires_at = fields.Datetime(help="After this time (UTC) the secret no longer verifies.")
-    active = fields.Boolean(default=True)
-    preview = fields.Char(compute="_compute_preview")
-
-    @api.depends("secret")
-    def _compute_preview(self):
-        for rec in self:
-            rec.preview = (rec.secret or "")[:10] + "…" if rec.secret else ""
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env.registry.clear_cache()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env.registry.clear_cache()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env.registry.clear_cache()
-        return super().unlink()
-
-
-class LogisticsBackendFlow(models.Model):
-    _name = "logistics.backend.flow"
-    _description = "Backend Flow"
-    _order = "backend_id, flow"
-
-    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
-    flow = fields.Selection(FLOWS, required=True)
-    enabled = fields.Boolean(default=True)
-    mode = fields.Selection(
-        [("realtime", "Real-time"), ("batch", "Batch")], default="realtime", required=True
-    )
-    interval_minutes = fields.Integer("Batch Interval (min)", default=15)
-    owner = fields.Selection(
-        [("odoo", "Odoo"), ("external", "External system")],
-        "Data Owner",
-        default="odoo",
-        required=True,
-        help="Which side is the source of truth for the data of this flow.",
-    )
-    last_batch_at = fields.Datetime(readonly=True)
-
-    _sql_constraints = [
-        ("flow_uniq", "unique(backend_id, flow)", "Each flow appears once per backend."),
-    ]
-
-
-class LogisticsBackendStatusMap(models.Model):
-    _name = "logistics.backend.status.map"
-    _description = "Backend Status Code Map"
-    _order = "backend_id, external_code"
-
-    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
-    external_code = fields.Char(required=True, help="The code as the external system sends it.")
-    milestone_code_id = fields.Many2one("logistics.milestone.code", "Milestone", required=True)
-    reason_id = fields.Many2one(
-        "logistics.milestone.reason", domain="[('code_id', '=', milestone_code_id)]"
-    )
-    active = fields.Boolean(default=True)
-
-    _sql_constraints = [
-        ("code_uniq", "unique(backend_id, external_code)", "Each external code is mapped once."),
-    ]

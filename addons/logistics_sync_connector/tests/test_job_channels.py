@@ -46,7 +46,7 @@ class TestJobChannels(ConnectorCase):
     def test_jobs_are_made_in_the_backend_channels(self):
         with trap_jobs() as trap:
             self.backend._enqueue_inbox()
-            message = self.env["logistics.sync.message"]._create_outbound(
+            message = self.env["logistics.outbox"]._create(
                 self.backend, "outbound_shipment", "shipment.update", "k-channel", {"n": 1})
         self.assertEqual(sorted(job.channel for job in trap.enqueued_jobs),
                          ["root.logistics.inbound.test-tms", "root.logistics.outbound.test-tms"])

@@ -29,10 +29,11 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
             "circuit_threshold": 2, "circuit_cooldown": 60, "rate_limit": 0,
         })
         cls.Message = cls.env["logistics.sync.message"]
+        cls.Outbox = cls.env["logistics.outbox"]
 
     def queue(self, key="k1", ordering_key=None, data=None):
         with trap_jobs() as trap:
-            message = self.Message.with_user(self.integration_user)._create_outbound(
+            message = self.Outbox.with_user(self.integration_user)._create(
                 self.backend.with_user(self.integration_user), "outbound_shipment",
                 "shipment.update", key, data or {"n": key}, ordering_key=ordering_key)
             self.assertEqual(len(trap.enqueued_jobs), 1)
@@ -70,13 +71,13 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
     @responses.activate
     def test_same_business_event_is_queued_once(self):
         first = self.queue("dup")
-        second = self.Message._create_outbound(self.backend, "outbound_shipment",
-                                               "shipment.update", "dup", {})
+        second = self.Outbox._create(self.backend, "outbound_shipment",
+                                     "shipment.update", "dup", {})
         self.assertEqual(first, second)
 
     def test_safety_net_requeues_only_messages_without_a_live_job(self):
         Job = self.env["queue.job"]
-        message = self.Message.with_user(self.integration_user)._create_outbound(
+        message = self.Outbox.with_user(self.integration_user)._create(
             self.backend.with_user(self.integration_user), "outbound_shipment",
             "shipment.update", "safety-net", {"n": 1})
         job = Job.search([("uuid", "=", message.job_uuid)])
@@ -224,12 +225,12 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
         had updated the circuit row; failing this job after the 2xx would resend it."""
         responses.add(responses.POST, URL, status=200)
         message = self.queue()
-        Backend = type(self.backend)
+        Outbox = type(self.Outbox)
 
-        def concurrent_update(backend, success, now):
+        def concurrent_update(outbox, backend, success, now):
             raise psycopg2.errors.SerializationFailure("could not serialize access due to concurrent update")
 
-        with patch.object(Backend, "_circuit_record", concurrent_update):
+        with patch.object(Outbox, "_circuit_record", concurrent_update):
             self.send(message)
         self.assertEqual(message.state, "sent")
         self.assertEqual(len(responses.calls), 1)

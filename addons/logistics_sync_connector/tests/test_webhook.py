@@ -9,7 +9,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import tagged
 
 from ..lib import signatures
-from ..models.logistics_backend import INBOX_LOCK
+from ..models.logistics_inbox import INBOX_LOCK
 from .common import TMS_SECRET, ConnectorCase, WebhookCase, generic_event
 
 
@@ -186,21 +186,18 @@ class TestWebhookInbound(WebhookCase):
         self.post_signed(generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z"))
         message = self.messages()
         Shipment = type(self.env["logistics.shipment"])
-        original = Shipment._apply_milestones
 
         def boom(self_, values_list):
             raise RuntimeError("database of the carrier on fire")
 
-        Shipment._apply_milestones = boom
-        try:
+        # patch.object removes the attribute again: the registry class stays as it was.
+        with patch.object(Shipment, "_apply_milestones", boom):
             self.process()
             self.assertEqual(message.state, "pending")
             self.assertEqual(message.attempts, 1)
             self.assertTrue(message.next_attempt_at)
             message.next_attempt_at = False
             self.process()
-        finally:
-            Shipment._apply_milestones = original
         self.assertEqual(message.state, "dead")
         self.assertIn("on fire", message.error)
         message.action_replay()

@@ -1,0 +1,34 @@
+from odoo import fields, models
+
+FLOWS = [
+    ("inbound_milestones", "Inbound: shipment milestones (webhooks)"),
+    ("outbound_fulfillment", "Outbound: fulfillment request on sale confirmation"),
+    ("outbound_shipment", "Outbound: shipment booking / update on delivery ready or done"),
+    ("outbound_finance", "Outbound: posted invoices and freight charges"),
+]
+
+
+class LogisticsBackendFlow(models.Model):
+    _name = "logistics.backend.flow"
+    _description = "Backend Flow"
+    _order = "backend_id, flow"
+
+    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
+    flow = fields.Selection(FLOWS, required=True)
+    enabled = fields.Boolean(default=True)
+    mode = fields.Selection(
+        [("realtime", "Real-time"), ("batch", "Batch")], default="realtime", required=True
+    )
+    interval_minutes = fields.Integer("Batch Interval (min)", default=15)
+    owner = fields.Selection(
+        [("odoo", "Odoo"), ("external", "External system")],
+        "Data Owner",
+        default="odoo",
+        required=True,
+        help="Which side is the source of truth for the data of this flow.",
+    )
+    last_batch_at = fields.Datetime(readonly=True)
+
+    _sql_constraints = [
+        ("flow_uniq", "unique(backend_id, flow)", "Each flow appears once per backend."),
+    ]

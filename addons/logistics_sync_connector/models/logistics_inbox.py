@@ -1,0 +1,503 @@
+import hashlib
+import json
+import logging
+import uuid
+from datetime import datetime, timedelta
+
+from psycopg2 import errors as pg_errors
+
+from odoo import api, fields, models
+from odoo.addons.logistics_sync.tools import jobs
+from odoo.addons.logistics_sync.tools.bulk import update_rows
+from odoo.addons.queue_job.exception import RetryableJobError
+
+from ..lib import events as lib_events
+from ..lib import outbound as lib_outbound
+from .logistics_sync_message import is_concurrency_error
+
+_logger = logging.getLogger(__name__)
+
+# Advisory lock namespace: (INBOX_LOCK, backend id) while a backend's inbox is processed.
+INBOX_LOCK = 0x4C53
+# Headers worth keeping with an inbound message (never Authorization or cookies).
+KEPT_HEADERS = (
+    "content-type", "user-agent", "webhook-id", "webhook-timestamp", "x-request-id",
+    "x-forwarded-for", "x-easypost-event-id",
+)
+# Columns that processing an inbound message changes.
+INBOUND_COLUMNS = ("state", "error", "result", "applied_events", "processed_at", "job_uuid",
+                   "attempts", "next_attempt_at")
+
+
+class LogisticsInbox(models.AbstractModel):
+    """The inbox of the backends: store what webhooks deliver, then claim, map, match
+    and apply it in jobs, one job at a time per backend.
+
+    Runs as the caller: the webhook controller and the inbox job run as the backend's
+    integration user, whose access rights and record rules apply.
+    """
+
+    _name = "logistics.inbox"
+    _description = "Logistics Inbox"
+
+    # ------------------------------------------------------------------ store
+    @api.model
+    def _store(self, config, event_id, body, headers):
+        """Store a verified webhook delivery; returns (message id, is_new).
+
+        One INSERT … ON CONFLICT DO NOTHING: a replay, or a concurrent duplicate
+        (which makes the second transaction fail with a serialization error that
+        Odoo retries), inserts nothing and returns the existing id.
+        """
+        self.env["logistics.sync.message"].check_access("create")
+        kept = {k.lower(): v for k, v in headers.items() if k.lower() in KEPT_HEADERS}
+        now = fields.Datetime.now()
+        # Kept as text; PostgreSQL text cannot hold NUL (only possible in a quarantined
+        # body: JSON has no raw NUL), so it is shown as U+FFFD like invalid UTF-8.
+        text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+        self.env.cr.execute(
+            """INSERT INTO logistics_sync_message
+                   (uuid, backend_id, company_id, direction, flow, event_id, state, payload,
+                    payload_hash, headers, received_at, attempts,
+                    create_uid, write_uid, create_date, write_date)
+               VALUES (%s, %s, %s, 'in', 'inbound_milestones', %s, 'pending', %s,
+                       %s, %s, %s, 0, %s, %s, %s, %s)
+               ON CONFLICT ON CONSTRAINT logistics_sync_message_event_uniq DO NOTHING
+               RETURNING id""",
+            [str(uuid.uuid4()), config["backend_id"], config["company_id"], event_id, text,
+             hashlib.sha256(body).hexdigest(), json.dumps(kept), now,
+             self.env.uid, self.env.uid, now, now],
+        )
+        row = self.env.cr.fetchone()
+        if row:
+            return row[0], True
+        self.env.cr.execute(
+            """SELECT id FROM logistics_sync_message
+                WHERE backend_id = %s AND direction = 'in' AND event_id = %s""",
+            [config["backend_id"], event_id],
+        )
+        return self.env.cr.fetchone()[0], False
+
+    @api.model
+    def _quarantine(self, config, event_id, body, headers, error):
+        """Keep a malformed (but authentic) delivery, in state invalid (under its own id
+        when it has a usable one, else under one derived from the body)."""
+        if not lib_events.is_event_id(event_id):
+            event_id = "invalid-" + hashlib.sha256(body).hexdigest()[:32]
+        message_id, is_new = self._store(config, event_id, body, headers)
+        if is_new:
+            self.env["logistics.sync.message"].browse(message_id).write(
+                {"state": "invalid", "error": error})
+        return message_id
+
+    # ------------------------------------------------------------------ jobs
+    @api.model
+    def _enqueue(self, backend, eta=None):
+        """Make sure one processing job is waiting for this backend's inbox.
+
+        Called by every accepted webhook: with no job of the backend waiting, it makes
+        one, due at once when none runs either (the first event after a quiet spell is
+        processed straight away), else due after the *linger* (system parameter
+        ``logistics_sync_connector.inbox_linger_ms``, 250 by default; 0 turns it off):
+        events that arrive while the inbox is being processed gather for the next job
+        instead of each starting a job of a few events.
+        """
+        backend.ensure_one()
+        if not eta:
+            # Nearly always a job waits already: look for it without building a job.
+            waiting, running = jobs.activity(self.env, jobs.inbox_key(backend.id))
+            if waiting:
+                return
+            if running:
+                eta = self._linger() or None
+        self._delay(backend, eta)
+
+    @api.model
+    def _delay(self, backend, eta):
+        """The inbox job itself (``eta``: a datetime, or seconds from now)."""
+        if isinstance(eta, float | int):
+            eta = timedelta(seconds=eta)  # queue_job takes whole seconds only as a number
+        backend.with_delay(
+            channel=backend._job_channel("in"),
+            identity_key=jobs.inbox_key(backend.id),
+            description=f"Process inbound messages of {backend.code}",
+            eta=eta,
+            max_retries=0,
+        )._process_inbox()
+
+    @api.model
+    def _chain(self, backend, backlog):
+        """The job that ends after a non-empty batch chains the next one: due at once
+        with a ``backlog`` (due messages it did not claim), else after the linger. It
+        runs on a fresh snapshot, so messages committed meanwhile never wait.
+
+        After this job's commit, a waiting job's eta is brought forward to that: one
+        enqueued while the inbox lock was taken was postponed by a second. In a
+        transaction of its own (see ``jobs.hurry``): from this job's older snapshot the
+        UPDATE would fail on a serialization error and take the whole batch with it.
+        """
+        linger = 0 if backlog else self._linger()
+        self._delay(backend, linger or None)
+        registry, identity_key = self.env.registry, jobs.inbox_key(backend.id)
+        due = datetime.now() + timedelta(seconds=linger) if linger else None
+        self.env.cr.postcommit.add(lambda: jobs.hurry(registry, identity_key, due))
+
+    @api.model
+    def _enqueue_after_commit(self, backends):
+        """Check again, after this transaction commits and on a fresh snapshot, that an
+        inbox job waits for each of these backends.
+
+        For a resume: an inbox job dispatched while it ran can read the backend as
+        paused from a snapshot taken before the resume committed, and end without
+        processing or chaining, while the resume saw that job as still waiting and
+        added none."""
+        registry, uid, context, ids = self.env.registry, self.env.uid, self.env.context, backends.ids
+
+        def enqueue():
+            with registry.cursor() as cr:
+                env = api.Environment(cr, uid, context)
+                for backend in env["logistics.backend"].browse(ids).exists():
+                    if backend.active and not backend.paused:
+                        env["logistics.inbox"]._enqueue(backend)
+
+        self.env.cr.postcommit.add(enqueue)
+
+    @api.model
+    def _linger(self):
+        """Seconds the next inbox job waits for more events when the inbox is caught up."""
+        value = self.env["ir.config_parameter"].sudo().get_param(
+            "logistics_sync_connector.inbox_linger_ms", "250")
+        try:
+            return max(0.0, float(value)) / 1000.0
+        except ValueError:
+            return 0.25
+
+    @api.model
+    def _process(self, backend, limit=None):
+        """Process this backend's pending inbound messages, oldest first (the body of
+        the job ``logistics.backend._process_inbox``).
+
+        One job at a time per backend: a second one (the inbound channel may run
+        several jobs) would race for the same rows and fail on a serialization error,
+        which queue_job retries only 5 s later; it is postponed by a second instead.
+        A non-empty batch always chains one more job: it runs on a fresh snapshot,
+        so messages committed while this one ran are never left waiting.
+        """
+        backend.ensure_one()
+        if backend.paused:
+            return self.env._("Backend paused: messages stay queued.")
+        self.env.cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [INBOX_LOCK, backend.id])
+        if not self.env.cr.fetchone()[0]:
+            raise RetryableJobError(self.env._("Another job is processing this inbox."),
+                                    seconds=1, ignore_retry=True)
+        inbox = self if backend.track_state_changes else self.with_context(tracking_disable=True)
+        params = self.env["ir.config_parameter"].sudo()
+        limit = limit or int(params.get_param("logistics_sync_connector.inbox_batch", 2000))
+        max_bytes = int(params.get_param("logistics_sync_connector.inbox_batch_bytes", 2 << 20))
+        messages = inbox._claim(backend, limit, max_bytes)
+        if not messages:
+            retry_at = inbox._next_retry(backend)
+            if retry_at:
+                inbox._enqueue(backend, eta=retry_at)
+            return self.env._("Nothing to process.")
+        summary = inbox._process_messages(messages)
+        # Due messages this job's snapshot sees but did not claim: a backlog, the next
+        # batch starts at once; else the next job lingers for what arrives meanwhile.
+        inbox._chain(backend, backlog=inbox._has_due(backend))
+        return summary
+
+    @api.model
+    def _requeue(self):
+        """Safety net (e.g. after a crash): every backend with due inbound messages has
+        a processing job waiting (the job identity key prevents doubles)."""
+        self.env.cr.execute(
+            """SELECT DISTINCT backend_id FROM logistics_sync_message
+                WHERE direction = 'in' AND state = 'pending'
+                  AND (next_attempt_at IS NULL OR next_attempt_at <= now() at time zone 'utc')""")
+        for backend in self.env["logistics.backend"].browse([r[0] for r in self.env.cr.fetchall()]):
+            self.with_user(backend.integration_user_id)._enqueue(
+                backend.with_user(backend.integration_user_id))
+
+    # ------------------------------------------------------------------ claim
+    @api.model
+    def _claim(self, backend, limit, max_bytes=None):
+        """Lock the oldest due messages of a backend: at most ``limit`` messages and,
+        past the first one, ``max_bytes`` of payload, so that a job stays short
+        whether messages carry one event or 500."""
+        Message = self.env["logistics.sync.message"]
+        Message.flush_model()
+        self.env.cr.execute(
+            """SELECT id, coalesce(octet_length(payload), 0) FROM logistics_sync_message
+                WHERE backend_id = %s AND direction = 'in' AND state = 'pending'
+                  AND (next_attempt_at IS NULL OR next_attempt_at <= now() at time zone 'utc')
+                ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED""",
+            [backend.id, limit],
+        )
+        ids, total = [], 0
+        for message_id, size in self.env.cr.fetchall():
+            if ids and max_bytes and total + size > max_bytes:
+                break
+            ids.append(message_id)
+            total += size
+        return Message.browse(ids)
+
+    @api.model
+    def _has_due(self, backend):
+        self.env["logistics.sync.message"].flush_model()
+        self.env.cr.execute(
+            """SELECT 1 FROM logistics_sync_message
+                WHERE backend_id = %s AND direction = 'in' AND state = 'pending'
+                  AND (next_attempt_at IS NULL OR next_attempt_at <= now() at time zone 'utc')
+                LIMIT 1""",
+            [backend.id],
+        )
+        return bool(self.env.cr.fetchone())
+
+    @api.model
+    def _next_retry(self, backend):
+        self.env["logistics.sync.message"].flush_model()
+        self.env.cr.execute(
+            """SELECT min(next_attempt_at) FROM logistics_sync_message
+                WHERE backend_id = %s AND direction = 'in' AND state = 'pending'
+                  AND next_attempt_at IS NOT NULL""",
+            [backend.id],
+        )
+        return self.env.cr.fetchone()[0]
+
+    # ------------------------------------------------------------------ map and match
+    @api.model
+    def _map_event(self, backend, event, code_map, status_map):
+        """(code record, reason record) for an event, or None when unmapped."""
+        Reason = self.env["logistics.milestone.reason"]
+        keys = [event.code]
+        if event.detail:
+            keys.insert(0, f"{event.code}:{event.detail}")
+        for key in keys:
+            mapped = status_map.get(key)
+            if mapped:
+                return mapped.milestone_code_id, mapped.reason_id
+        code = code_map.get(event.code)
+        if code and code.active:  # canonical codes map to themselves
+            reason = Reason
+            if event.reason:
+                reason = code.reason_ids.filtered(lambda r: r.code == event.reason)[:1]
+            return code, reason
+        return None
+
+    @api.model
+    def _match_shipments(self, backend, parsed):
+        """{event key: shipment} via binding (external id), reference, tracking number."""
+        Shipment = self.env["logistics.shipment"]
+        Binding = self.env["logistics.shipment.binding"]
+        ext_ids = {e.shipment_external_id for _m, e in parsed if e.shipment_external_id}
+        refs = {e.shipment_reference for _m, e in parsed if e.shipment_reference}
+        trackings = {e.tracking_number for _m, e in parsed if e.tracking_number}
+        by_ext = {
+            b.external_id: b.shipment_id
+            for b in Binding.search([("backend_id", "=", backend.id), ("external_id", "in", list(ext_ids))])
+        } if ext_ids else {}
+        by_ref = {s.name: s for s in Shipment._search_references(refs)}
+        by_tracking = {}
+        if trackings:
+            for s in Shipment.search([("tracking_number", "in", list(trackings))], order="id desc"):
+                by_tracking.setdefault(s.tracking_number, s)
+        new_bindings = {}
+        result = {}
+        for key, event in parsed:
+            shipment = (
+                by_ext.get(event.shipment_external_id)
+                or by_ref.get(event.shipment_reference)
+                or by_tracking.get(event.tracking_number)
+            )
+            if shipment:
+                result[key] = shipment
+                if event.shipment_external_id and event.shipment_external_id not in by_ext:
+                    new_bindings[event.shipment_external_id] = shipment
+                    by_ext[event.shipment_external_id] = shipment
+        if new_bindings:
+            self._create_bindings(backend, new_bindings)
+        return result
+
+    @api.model
+    def _create_bindings(self, backend, new_bindings):
+        """Bind external ids; one bound meanwhile by another transaction is kept as it is
+        instead of failing the whole batch on the unique constraint."""
+        Binding = self.env["logistics.shipment.binding"]
+        values = [{"backend_id": backend.id, "external_id": ext, "shipment_id": s.id}
+                  for ext, s in new_bindings.items()]
+        try:
+            with self.env.cr.savepoint():
+                Binding.create(values)
+            return
+        except pg_errors.UniqueViolation:
+            _logger.info("backend %s: external ids bound concurrently, binding one by one", backend.code)
+        for vals in values:
+            try:
+                with self.env.cr.savepoint():
+                    Binding.create(vals)
+            except pg_errors.UniqueViolation:
+                pass
+
+    # ------------------------------------------------------------------ apply
+    @api.model
+    def _process_messages(self, messages):
+        """Parse, map, match and apply a batch of inbound messages of one backend."""
+        backend = messages.backend_id
+        backend.ensure_one()
+        adapter = backend._adapter()
+        code_map = self.env["logistics.milestone.code"]._code_map()
+        status_map = {m.external_code: m for m in backend.status_map_ids if m.active}
+        now = fields.Datetime.now()
+        outcomes = {}  # message -> (state, error, result)
+        parsed = []  # ((message, index), event)
+        for message in messages:
+            try:
+                events = adapter.parse(message.payload.encode())
+            except lib_events.PayloadError as exc:
+                outcomes[message] = ("invalid", str(exc), False)
+                continue
+            except Exception as exc:  # noqa: BLE001 - an adapter bug must not block the inbox
+                if is_concurrency_error(exc):
+                    raise
+                _logger.warning("adapter %s failed on message %s", adapter.key, message.id, exc_info=True)
+                outcomes[message] = ("invalid", f"adapter error: {exc!r}"[:2000], False)
+                continue
+            done = set(json.loads(message.applied_events or "[]"))
+            parsed.extend(((message, i), e) for i, e in enumerate(events) if i not in done)
+            if not events:
+                outcomes[message] = ("done", False, self.env._("No milestone in this event."))
+        shipments = self._match_shipments(backend, parsed)
+        values, owners, problems = [], [], {}
+        for (message, index), event in parsed:
+            mapped = self._map_event(backend, event, code_map, status_map)
+            if not mapped:
+                problems.setdefault(message, {}).setdefault("unmapped", set()).add(
+                    f"{event.code}:{event.detail}" if event.detail else event.code)
+                continue
+            shipment = shipments.get((message, index))
+            if not shipment:
+                problems.setdefault(message, {}).setdefault("unmatched", set()).add(
+                    event.shipment_reference or event.tracking_number
+                    or event.shipment_external_id or "?")
+                continue
+            code, reason = mapped
+            values.append({
+                "shipment_id": shipment.id,
+                "code_id": code.id,
+                "reason_id": reason.id if reason else False,
+                "occurred_at": event.occurred_at,
+                "received_at": message.received_at,
+                "source": backend.code,
+                "location": event.location,
+                "detail": event.detail if not reason else False,
+                "external_code": event.code,
+                "external_event_id": event.event_id,
+                "pod_signed_by": event.pod_signed_by,
+                "pod_document_url": event.pod_document_url,
+            })
+            owners.append((message, index, shipment))
+        applied = self._apply_values(values, owners)
+        job_uuid = self.env.context.get("job_uuid")
+        updates, links = [], []
+        for message in messages:
+            failed = applied["failed"].get(message.id)
+            if message in outcomes and not failed:
+                state, error, result = outcomes[message]
+                updates.append(dict(self._row(message), state=state, error=error,
+                                    result=result, processed_at=now))
+                continue
+            msg_applied = applied["ok"].get(message.id, [])
+            links.extend((message.id, shipment_id) for _i, shipment_id in msg_applied)
+            row = self._row(message)
+            row.update(
+                applied_events=json.dumps(sorted(
+                    set(json.loads(message.applied_events or "[]")) | {i for i, _s in msg_applied})),
+                processed_at=now, job_uuid=job_uuid or message.job_uuid,
+                result=self.env._("%(applied)s event(s) applied, %(created)s new milestone(s).",
+                                  applied=len(msg_applied),
+                                  created=applied["created"].get(message.id, 0)),
+            )
+            if failed:
+                row.update(self._failure_values(message, failed))
+            elif message in problems:
+                kind = "unmapped" if "unmapped" in problems[message] else "unmatched"
+                row.update(state=kind, error="; ".join(
+                    f"{k}: {', '.join(sorted(v))}" for k, v in problems[message].items()))
+            else:
+                row.update(state="done", error=False)
+            updates.append(row)
+        self._write_rows(messages, updates, links)
+        return self.env._("%s message(s) processed.", len(messages))
+
+    @api.model
+    def _apply_values(self, values, owners):
+        """Apply all milestones in one batch; isolate a failing message when needed."""
+        Shipment = self.env["logistics.shipment"]
+        out = {"ok": {}, "created": {}, "failed": {}}
+        if not values:
+            return out
+
+        def record(results, owner_slice):
+            for result, (message, index, shipment) in zip(results, owner_slice, strict=True):
+                out["ok"].setdefault(message.id, []).append((index, shipment.id))
+                if result["status"] == "created":
+                    out["created"][message.id] = out["created"].get(message.id, 0) + 1
+
+        try:
+            with self.env.cr.savepoint():
+                record(Shipment._apply_milestones(values), owners)
+            return out
+        except Exception as exc:  # noqa: BLE001 - isolated per message below
+            if is_concurrency_error(exc):
+                raise
+            _logger.info("batch apply failed (%s); retrying message by message", exc)
+        by_message = {}
+        for vals, owner in zip(values, owners, strict=True):
+            by_message.setdefault(owner[0], ([], []))
+            by_message[owner[0]][0].append(vals)
+            by_message[owner[0]][1].append(owner)
+        for message, (vals_list, owner_slice) in by_message.items():
+            try:
+                with self.env.cr.savepoint():
+                    record(Shipment._apply_milestones(vals_list), owner_slice)
+            except Exception as exc:  # noqa: BLE001 - recorded on the message
+                if is_concurrency_error(exc):
+                    raise
+                out["failed"][message.id] = str(exc)
+        return out
+
+    @api.model
+    def _failure_values(self, message, error):
+        """Transient failure: retry with backoff, dead after the backend's max attempts."""
+        backend = message.backend_id
+        attempts = message.attempts + 1
+        if attempts >= (backend.max_attempts or 1):
+            return {"state": "dead", "error": error, "attempts": attempts, "next_attempt_at": False}
+        delay = lib_outbound.backoff_delay(
+            attempts, base=backend.retry_base_delay or 10, cap=backend.retry_max_delay or 3600)
+        return {
+            "state": "pending", "error": error, "attempts": attempts,
+            "next_attempt_at": fields.Datetime.now() + timedelta(seconds=delay),
+        }
+
+    @api.model
+    def _row(self, message):
+        return {"id": message.id, **{c: message[c] for c in INBOUND_COLUMNS}}
+
+    @api.model
+    def _write_rows(self, messages, rows, links):
+        """Write the outcome of a batch with one UPDATE and link the shipments with one
+        INSERT (one array per column, as tools/bulk.py does)."""
+        if not rows:
+            return
+        messages.flush_model()
+        update_rows(messages, INBOUND_COLUMNS,
+                    [(row["id"], *(row.get(c) for c in INBOUND_COLUMNS)) for row in rows])
+        if links:
+            message_ids, shipment_ids = zip(*sorted(set(links)), strict=True)
+            self.env.cr.execute(
+                """INSERT INTO logistics_sync_message_shipment_rel (message_id, shipment_id)
+                   SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
+                [list(message_ids), list(shipment_ids)],
+            )
+        messages.browse([row["id"] for row in rows]).invalidate_recordset(["shipment_ids"])

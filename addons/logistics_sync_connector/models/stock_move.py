@@ -1,0 +1,10 @@
+from odoo import models
+
+
+class StockMove(models.Model):
+    _inherit = "stock.move"
+
+    def _action_assign(self, force_qty=False):
+        res = super()._action_assign(force_qty=force_qty)
+        self.picking_id.filtered(lambda p: p.state == "assigned")._logistics_shipment_event("ready")
+        return res
