@@ -16,6 +16,47 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 
 
+# queue_job states of a job that may still run (and create or change records).
+LIVE_JOB_STATES = ("wait_dependencies", "pending", "enqueued", "started")
+
+
+def wait_until(predicate, timeout=60, interval=0.5, message="condition"):
+    """Poll ``predicate()`` every ``interval`` seconds until it returns a truthy value,
+    and return that value. After ``timeout`` seconds (the predicate is called once more
+    at the deadline), raise AssertionError naming ``message`` and the last value seen.
+    The shared way for the tests to wait: never a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"{message}: not reached within {timeout} s (last value: {value!r:.500})")
+        time.sleep(min(interval, remaining))
+
+
+def unchanged(probe):
+    """A predicate for ``wait_until``: true once ``probe()`` (a snapshot of what should
+    no longer change; None while it is not worth comparing) gives the same value on two
+    consecutive polls."""
+    previous = []
+
+    def check():
+        value = probe()
+        stable = value is not None and previous == [value]
+        previous[:] = [value]
+        return stable
+
+    return check
+
+
+def live_jobs(server, domain=()):
+    """queue_job jobs of ``server`` that may still run (JSON-RPC), matching ``domain``."""
+    return server.call("queue.job", "search_read", [["state", "in", list(LIVE_JOB_STATES)], *domain],
+                       fields=["uuid", "state", "identity_key", "method_name"])
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -55,16 +96,15 @@ def copy_template(db_suffix="e2e"):
         pytest.skip("end-to-end tests run through `make test` (needs the template database)")
     db = f"logistics_{db_suffix}_{os.getpid()}"
     subprocess.run(["dropdb", "--if-exists", db], check=True)
-    for _attempt in range(10):  # the template must be free of other sessions
+
+    def copied():  # the template must be free of other sessions
         subprocess.run(["psql", "-d", "postgres", "-qAtc",
                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                         f"WHERE datname = '{template}' AND pid <> pg_backend_pid()"],
                        check=False, capture_output=True)
-        if subprocess.run(["createdb", "-T", template, db]).returncode == 0:
-            break
-        time.sleep(1)
-    else:
-        raise RuntimeError(f"could not copy {template} to {db}")
+        return subprocess.run(["createdb", "-T", template, db]).returncode == 0
+
+    wait_until(copied, timeout=30, interval=1, message=f"copy of {template} to {db}")
     return db
 
 
@@ -80,19 +120,20 @@ def launch(db, extra_args=(), name=None, env=None, new_session=False, timeout=90
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                             env=env, start_new_session=new_session)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def answers():
         if proc.poll() is not None:
             raise RuntimeError(f"odoo exited early, see {log}")
         try:
-            if requests.get(f"{url}/web/health", timeout=2).status_code == 200:
-                break
+            return requests.get(f"{url}/web/health", timeout=2).status_code == 200
         except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    else:
+            return False
+
+    try:
+        wait_until(answers, timeout, interval=0.5, message=f"odoo answering on {url} (see {log})")
+    except AssertionError:
         proc.kill()
-        raise RuntimeError(f"odoo did not answer on {url}, see {log}")
+        raise
     server = OdooServer(url, db, proc, log)
     server.port = port
     return server

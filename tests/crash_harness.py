@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 import psycopg2
 import requests
 
-from .test_e2e_webhooks import wait_for as _wait_for
+from .conftest import LIVE_JOB_STATES, unchanged, wait_until
 from .test_lib_signing import sign_standard
 
 DEMO_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -152,7 +152,8 @@ class Feed(threading.Thread):
 
 
 def wait_for(predicate, timeout, interval=0.2, what="condition"):
-    return _wait_for(predicate, timeout, interval, what)
+    """``conftest.wait_until``, polling every 0.2 s by default."""
+    return wait_until(predicate, timeout, interval, what)
 
 
 def is_worker_of(server, pid):
@@ -411,6 +412,24 @@ class CrashCycle:
 
         wait_for(finished, timeout, interval=0.5, what="inbox processed, outbox sent, invoice released, queue idle")
 
+    def settle(self, timeout=60):
+        """Until nothing more happens: no job left in a live state, and the number of
+        jobs, of requests the receiver got and of invoice releases the same on two
+        polls in a row (a second release or delivery, if any, would have shown up)."""
+        def snapshot():
+            live, jobs = self.db.one("""SELECT count(*) FILTER (WHERE state = ANY(%s)), count(*)
+                                          FROM queue_job""", [list(LIVE_JOB_STATES)])
+            if live:
+                return None
+            releases = self.db.one("SELECT count(*) FROM logistics_invoice_release WHERE shipment_id = %s",
+                                   [self.pod_shipment_id])[0]
+            with self.receiver.lock:
+                requests_received = len(self.receiver.calls)
+            return jobs, requests_received, releases
+
+        wait_for(unchanged(snapshot), timeout, interval=0.5,
+                 what="no live job, no new job, request or invoice release")
+
     def run(self):
         """Set up, kill three times, drain; returns the result dict."""
         started = time.monotonic()
@@ -429,7 +448,7 @@ class CrashCycle:
                 if self.feed:
                     feed.stop()
             self.drain()
-            time.sleep(2)  # a second release or delivery (if any) would show up now
+            self.settle()
             monitor.stop()
             for kill in self.kills:
                 kill.final_state, kill.retry = self.db.one(

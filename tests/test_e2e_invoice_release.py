@@ -8,7 +8,8 @@ import uuid
 import pytest
 import requests
 
-from .test_e2e_webhooks import DEMO_SECRET, wait_for
+from .conftest import live_jobs, wait_until
+from .test_e2e_webhooks import DEMO_SECRET
 from .test_lib_signing import sign_standard
 
 pytestmark = pytest.mark.e2e
@@ -48,10 +49,10 @@ def test_pod_webhook_releases_exactly_one_invoice(odoo_server):
     reference = shipment[1]
 
     # The same POD delivered three times (a retry and a replay from another event id).
-    event_id = f"msg_{uuid.uuid4().hex}"
+    event_id, replay_id = f"msg_{uuid.uuid4().hex}", f"msg_{uuid.uuid4().hex}"
     assert post_pod(s, reference, event_id).status_code == 202
     assert post_pod(s, reference, event_id).status_code == 200
-    assert post_pod(s, reference, f"msg_{uuid.uuid4().hex}").status_code == 202
+    assert post_pod(s, reference, replay_id).status_code == 202
 
     def posted_invoices():
         invoices = s.call("account.move", "search_read",
@@ -59,8 +60,18 @@ def test_pod_webhook_releases_exactly_one_invoice(odoo_server):
                            ["move_type", "=", "out_invoice"]], fields=["state", "amount_untaxed"])
         return invoices if invoices and all(i["state"] == "posted" for i in invoices) else None
 
-    invoices = wait_for(posted_invoices, timeout=90)
-    time.sleep(3)  # give a second release (if any) the time to appear
+    wait_until(posted_invoices, timeout=90, message="the posted invoice of the order")
+
+    # Before counting releases: both accepted PODs processed (a release job is queued in
+    # the transaction that processes its message), and no release job of the shipment
+    # left that could still release a second invoice.
+    def quiescent():
+        messages = s.call("logistics.sync.message", "search_read",
+                          [["event_id", "in", [event_id, replay_id]], ["direction", "=", "in"]], fields=["state"])
+        return (len(messages) == 2 and all(m["state"] != "pending" for m in messages)
+                and not live_jobs(s, [["identity_key", "=", f"logistics-release-{shipment[0]}"]]))
+
+    wait_until(quiescent, timeout=90, message="both POD messages processed, no release job left")
     invoices = posted_invoices()
     assert len(invoices) == 1
     assert invoices[0]["amount_untaxed"] == 150

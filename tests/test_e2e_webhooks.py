@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from .conftest import wait_until
 from .test_lib_signing import sign_standard
 
 pytestmark = pytest.mark.e2e
@@ -20,13 +21,8 @@ CONCURRENT = 50  # deliveries of the same signed event at once
 
 
 def wait_for(predicate, timeout=60, interval=0.5, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"{what}: not reached within {timeout} s")
+    """``conftest.wait_until`` under the name other end-to-end modules import."""
+    return wait_until(predicate, timeout, interval, what)
 
 
 def post(server, body, msg_id, backend="demo-tms", secret=DEMO_SECRET):
@@ -52,9 +48,10 @@ def test_readme_script_posts_a_signed_event_processed_by_the_job_runner(odoo_ser
         capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.startswith("202 ")
     message_id = json.loads(out[4:])["message_id"]
-    state = wait_for(lambda: odoo_server.call(
+    state = wait_until(lambda: odoo_server.call(
         "logistics.sync.message", "read", [message_id], ["state"])[0]["state"] != "pending"
-        and odoo_server.call("logistics.sync.message", "read", [message_id], ["state"])[0]["state"])
+        and odoo_server.call("logistics.sync.message", "read", [message_id], ["state"])[0]["state"],
+        message=f"message {message_id} processed")
     assert state == "done"
     shipment = odoo_server.call("logistics.shipment", "search_read", [["name", "=", "DEMO-SHP-0001"]],
                                 fields=["state"])[0]
@@ -81,7 +78,8 @@ def test_concurrent_duplicates_make_one_message_and_one_milestone(odoo_server):
         t.join(60)
     assert sorted(statuses) == [200] * (CONCURRENT - 1) + [202], statuses
     assert odoo_server.call("logistics.sync.message", "search_count", [["event_id", "=", event_id]]) == 1
-    found = wait_for(lambda: milestones(odoo_server, "DEMO-SHP-0002", "out_for_delivery"))
+    found = wait_until(lambda: milestones(odoo_server, "DEMO-SHP-0002", "out_for_delivery"),
+                       message="the out_for_delivery milestone of DEMO-SHP-0002")
     assert len(found) == 1
     assert found[0]["duplicate_count"] == 0, "the duplicates never reached the milestones"
 
@@ -94,6 +92,7 @@ def test_same_milestone_from_two_systems_is_one_milestone(odoo_server):
     body_b = body_a.replace(b"sys-a-1", b"sys-b-9")
     assert post(odoo_server, body_a, "sys-a-1").status_code == 202
     assert post(odoo_server, body_b, "sys-b-9").status_code == 202
-    found = wait_for(lambda: [m for m in milestones(odoo_server, "DEMO-SHP-0005", "delivered")
-                              if m["duplicate_count"] == 1])
+    found = wait_until(lambda: [m for m in milestones(odoo_server, "DEMO-SHP-0005", "delivered")
+                                if m["duplicate_count"] == 1],
+                       message="the delivered milestone of DEMO-SHP-0005 with one duplicate")
     assert len(found) == 1

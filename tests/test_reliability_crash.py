@@ -2,12 +2,11 @@
 in prefork mode (--workers=2) with its job runner. See crash_harness.py for the scenario."""
 
 import json
-import time
 import uuid
 
 import pytest
 
-from .conftest import _free_port, start_server, stop_server
+from .conftest import LIVE_JOB_STATES, _free_port, start_server, stop_server
 from .crash_harness import (
     IN_FLIGHT,
     RECOVERY_LIMIT,
@@ -95,7 +94,17 @@ def test_cancel_or_safety_net_during_a_delivery_neither_fails_it_nor_sends_it_tw
             s.call("logistics.sync.message", "action_cancel", [message_id])  # waits for the delivery
             wait_for(lambda: db.one("SELECT state FROM queue_job WHERE uuid = %s", [job_uuid])[0] == "done",
                      60, what="the delivery job done")
-            time.sleep(2)  # a retried delivery (if any) would reach the receiver now
+
+            # Settled: the message in a final state and no delivery job of it left that
+            # could send it again (a retried delivery, if any, would be one).
+            def settled():
+                state = db.one("SELECT state FROM logistics_sync_message WHERE id = %s", [message_id])[0]
+                live = db.one("""SELECT count(*) FROM queue_job WHERE method_name = '_send' AND state = ANY(%s)
+                                  AND ((records #>> '{}')::jsonb -> 'ids') @> %s::jsonb""",
+                              [list(LIVE_JOB_STATES), json.dumps([message_id])])[0]
+                return state != "pending" and not live
+
+            wait_for(settled, 60, what="the message final, no delivery job of it left")
             state, status = db.one("SELECT state, http_status FROM logistics_sync_message WHERE id = %s",
                                    [message_id])
             assert (state, status) == ("sent", 200)

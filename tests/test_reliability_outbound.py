@@ -2,14 +2,12 @@
 
 import json
 import os
-import time
 from collections import Counter
 
 import pytest
 
-from .conftest import start_server, stop_server
+from .conftest import live_jobs, start_server, stop_server, wait_until
 from .fake_receiver import FakeReceiver
-from .test_e2e_webhooks import wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -42,11 +40,24 @@ def test_updates_queued_during_an_outage_are_delivered_once_and_in_order(odoo_se
                           [["backend_id", "=", backend], ["direction", "=", "out"]],
                           fields=["uuid", "ordering_key", "event_type"], order="id")
         assert len(messages) == 6
-        wait_for(lambda: len(receiver.calls) >= 3, timeout=60)  # it tried during the outage
+        wait_until(lambda: len(receiver.calls) >= 3, timeout=60,  # it tried during the outage
+                   message="3 attempts while the receiver is down")
+
+        def answered(status, count):
+            """Until the receiver gave ``count`` more answers ``status`` (0: reset)."""
+            with receiver.lock:
+                before = sum(1 for _key, st, _body in receiver.calls if st == status)
+
+            def enough():
+                with receiver.lock:
+                    return sum(1 for _key, st, _body in receiver.calls if st == status) - before >= count
+
+            return enough
+
         receiver.mode = "throttle"
-        time.sleep(3)
+        wait_until(answered(429, 2), timeout=60, message="2 attempts throttled (429)")
         receiver.mode = "reset"
-        time.sleep(2)
+        wait_until(answered(0, 2), timeout=60, message="2 attempts reset")
         receiver.mode = "ok"
 
         def all_sent():
@@ -54,7 +65,7 @@ def test_updates_queued_during_an_outage_are_delivered_once_and_in_order(odoo_se
                                                  [m["id"] for m in messages], ["state"])]
             return all(state == "sent" for state in states)
 
-        wait_for(all_sent, timeout=120)
+        wait_until(all_sent, timeout=120, message="the 6 messages sent")
         delivered = receiver.delivered()
         keys = Counter(key for key, _body in delivered)
         assert set(keys) == {m["uuid"] for m in messages}
@@ -101,12 +112,23 @@ def test_a_receiver_slower_than_the_timeout_gets_the_same_key_until_it_answers_i
                 return s.call("logistics.sync.message", "read", [message["id"]],
                               ["state", "attempts", "error", "http_status"])[0]
 
-            timed_out = wait_for(lambda: (lambda m: m["attempts"] >= 2 and "timeout" in (m["error"] or "") and m)(
-                read()), timeout=60)
+            timed_out = wait_until(lambda: (lambda m: m["attempts"] >= 2 and "timeout" in (m["error"] or "") and m)(
+                read()), timeout=60, message="2 attempts timed out")
             assert timed_out["state"] == "pending", timed_out
             receiver.delay = 0
-            sent = wait_for(lambda: (lambda m: m["state"] == "sent" and m)(read()), timeout=60)
-            time.sleep(2.5)  # the answers of the slow attempts still on their way are recorded
+            sent = wait_until(lambda: (lambda m: m["state"] == "sent" and m)(read()), timeout=60,
+                              message="the message sent")
+
+            # The slow attempts' requests are still being answered (the receiver records
+            # a request once it answered it): until every attempt made is recorded, and
+            # no delivery job of the message is left that could make another one.
+            def settled():
+                with receiver.lock:
+                    recorded = len(receiver.calls)
+                return recorded >= sent["attempts"] and not live_jobs(
+                    s, [["identity_key", "=like", f"logistics-send-{message['id']}-%"]])
+
+            wait_until(settled, timeout=30, message=f"{sent['attempts']} attempts recorded by the receiver")
             calls = list(receiver.calls)
         assert sent["http_status"] == 200 and not sent["error"], sent
         assert len(calls) >= 3, "two timed-out attempts, then one in time"
@@ -157,14 +179,14 @@ def test_concurrent_deliveries_through_an_outage_are_delivered_once(concurrent_o
              "event_type": "shipment.update", "event_id": f"busy:{i}", "payload": json.dumps({"n": i})}
             for i in range(40)])
         s.call("logistics.sync.message", "action_replay", ids)  # queues one delivery job each
-        wait_for(lambda: s.call("logistics.backend", "read", [backend], ["circuit_state"])[0]["circuit_state"]
-                 == "open" and len(receiver.calls) >= 10, timeout=60)
+        wait_until(lambda: s.call("logistics.backend", "read", [backend], ["circuit_state"])[0]["circuit_state"]
+                   == "open" and len(receiver.calls) >= 10, timeout=60, message="the circuit open after 10 attempts")
         receiver.mode = "ok"
 
         def states():
             return Counter(m["state"] for m in s.call("logistics.sync.message", "read", ids, ["state"]))
 
-        wait_for(lambda: states() == {"sent": len(ids)}, timeout=120)
+        wait_until(lambda: states() == {"sent": len(ids)}, timeout=120, message=f"the {len(ids)} messages sent")
         uuids = {m["uuid"] for m in s.call("logistics.sync.message", "read", ids, ["uuid"])}
         delivered = Counter(key for key, _body in receiver.delivered())
         refused = sum(1 for _key, status, _body in receiver.calls if status == 503)
