@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 {
     "name": "Logistics Sync Connector",
     "summary": "Backends, signed webhook inbox, queue_job processing and outbound push "

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 {
     "name": "Logistics Sync Reconciliation",
     "summary": "Delivered-not-invoiced, invoiced-without-POD, stale shipments, sync issues "

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 {
     "name": "Logistics Sync Job Runner Wake-up",
     "summary": "Server-wide: queue_job's runner re-queues the jobs of dead workers within "

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Server-wide start-up: how often queue_job's runner wakes up.
 
 queue_job's runner re-queues the job of a dead worker (``requeue_dead_jobs``: state

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Pure shipment state derivation (no ORM, no I/O).
 
 The state of a shipment is a function of the *set* of its effective milestones,

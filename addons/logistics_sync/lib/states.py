@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The state sets that business rules depend on, for Python and SQL alike.
 
 Every rule that asks "is this shipment finished?" or "does this message need a

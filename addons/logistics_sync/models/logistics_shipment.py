@@ -1,14 +1,13 @@
-import logging
-from collections import defaultdict
-from datetime import datetime, timezone
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import _, api, fields, models
+import logging
+
+from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..lib import state_machine
+from ..lib.dates import to_utc_naive
 from ..lib.states import SHIPMENT_ATTENTION, SHIPMENT_TERMINAL
-from ..tools import bulk
-from ..tools.bulk import update_rows
 from .logistics_shipment_milestone import MilestoneRow
 
 _logger = logging.getLogger(__name__)
@@ -27,37 +26,12 @@ SHIPMENT_STATES = [
     ("returned", "Returned"),
     ("cancelled", "Cancelled"),
 ]
-# Milestones not inserted yet arrive after every stored one (POD tie-break).
-_NEW_ARRIVAL = 1 << 62
-
-
-def to_utc_naive(value):
-    """Datetime/ISO string -> naive UTC datetime at second precision (Odoo's storage)."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError as exc:
-            raise ValidationError(_("Invalid date/time %r.", value)) from exc
-    elif not isinstance(value, datetime):
-        value = fields.Datetime.to_datetime(value)
-    if not value:
-        return None
-    if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
-    return value.replace(microsecond=0)
-
-
-def _differs(record, fname, value):
-    current = record[fname]
-    if record._fields[fname].type == "many2one":
-        current = current.id
-    return (current or False) != (value or False)
 
 
 class LogisticsShipment(models.Model):
     _name = "logistics.shipment"
     _description = "Shipment"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "logistics.shipment.state.mixin"]
     _order = "id desc"
     _check_company_auto = True
     # Milestone batches write the derived fields with bulk SQL (tools/bulk.py).
@@ -73,7 +47,7 @@ class LogisticsShipment(models.Model):
         "res.partner", "Customer", index=True, tracking=True, check_company=True
     )
     carrier_id = fields.Many2one(
-        "delivery.carrier", "Carrier", index=True, tracking=True, check_company=True
+        "delivery.carrier", index=True, tracking=True, check_company=True
     )
     tracking_number = fields.Char(index=True, tracking=True, copy=False)
     picking_ids = fields.One2many(
@@ -98,7 +72,7 @@ class LogisticsShipment(models.Model):
         help="Derived from the milestones by event time and rank, never by arrival order.",
     )
     current_milestone_id = fields.Many2one(
-        "logistics.shipment.milestone", "Current Milestone", readonly=True, copy=False
+        "logistics.shipment.milestone", readonly=True, copy=False
     )
     current_reason_id = fields.Many2one(
         "logistics.milestone.reason",
@@ -132,7 +106,7 @@ class LogisticsShipment(models.Model):
     ]
 
     def init(self):
-        super().init()
+        res = super().init()
         # Every milestone batch rewrites the derived fields of its shipments: free room
         # in each page lets PostgreSQL update them in place (HOT) when no indexed column
         # changes, instead of adding an entry to each of the table's indexes.
@@ -140,6 +114,7 @@ class LogisticsShipment(models.Model):
         if "fillfactor=80" not in (self.env.cr.fetchone()[0] or []):
             self.env.cr.execute("ALTER TABLE logistics_shipment SET (fillfactor = 80)")
         self.env.cr.execute("DROP INDEX IF EXISTS logistics_shipment__last_event_at_index")
+        return res
 
     # ------------------------------------------------------------------ compute
     def _compute_picking_count(self):
@@ -225,13 +200,6 @@ class LogisticsShipment(models.Model):
             self._logistics_after_derived_change(before)
         return res
 
-    def _logistics_after_derived_change(self, before):
-        """Hook: the state or POD flag of these shipments was just written, through
-        :meth:`write` or in bulk by :meth:`_logistics_write_derived`. ``before`` maps
-        each id to its ``(pod_received, state)`` before the change. Override this, not
-        ``write``, to react to it: an override of ``write`` sends the inbox's writes
-        back through the ORM (see ``_logistics_orm_write_needed``)."""
-
     # ------------------------------------------------------------------ lookups
     @api.model
     def _search_references(self, names):
@@ -268,9 +236,12 @@ class LogisticsShipment(models.Model):
             raise ValidationError(self.env._("A milestone needs a shipment."))
         if not vals.get("occurred_at"):
             raise ValidationError(self.env._("A milestone needs its event time (occurred_at)."))
-        vals["occurred_at"] = to_utc_naive(vals["occurred_at"])
-        if vals.get("received_at"):
-            vals["received_at"] = to_utc_naive(vals["received_at"])
+        for fname in ("occurred_at", "received_at"):
+            try:
+                vals[fname] = to_utc_naive(vals.get(fname))
+            except ValueError as exc:
+                raise ValidationError(
+                    self.env._("Invalid date/time %r.", vals[fname])) from exc
         reason = vals.pop("reason", None)
         if reason and not vals.get("reason_id"):
             reason_rec = self.env["logistics.milestone.reason"].search(
@@ -376,168 +347,6 @@ class LogisticsShipment(models.Model):
                 [sorted(self.ids)],
             )
 
-    # Derived fields written with bulk UPDATEs: no tracking, no hooks depend on them.
-    # The others (state, POD flags) join them in the same UPDATEs, or go through the
-    # ORM, one write per distinct value, for chatter tracking or an extension's write
-    # (see _logistics_orm_write_needed).
-    _LOGISTICS_SQL_FIELDS = (
-        "current_milestone_id", "current_reason_id", "last_event_at", "date_picked_up",
-        "date_delivered", "pod_date", "pod_document_url",
-    )
-
-    def _logistics_recompute_state(self, rows=None):
-        """Derive state, current milestone, dates and POD from the milestones.
-
-        Reads the milestones of all shipments with one query (or takes ``rows``, all
-        of them as :meth:`logistics.shipment.milestone._state_rows` returns them) and
-        writes effects and derived fields in bulk: this runs once per inbox batch over
-        thousands of shipments.
-        """
-        if not self:
-            return
-        if rows is None:
-            self.flush_recordset()
-            rows = self.env["logistics.shipment.milestone"]._state_rows(shipment_ids=self.ids)
-        self._logistics_write_derived(self._logistics_derive(rows))
-
-    @api.model
-    def _logistics_derive_rows(self, rows):
-        """{shipment id: :class:`state_machine.Derivation`} of the shipments of ``rows``
-        (all their milestones, as ``logistics.shipment.milestone._state_rows`` returns
-        them; a row may carry a provisional key instead of an id for a milestone not
-        inserted yet: it counts as arriving after every stored one)."""
-        codes = {  # code id -> (code, kind, rank, shipment state), read once
-            c.id: (c.code, c.kind, c.rank, c.shipment_state)
-            for c in self.env["logistics.milestone.code"]._code_map().values()
-        }
-        by_shipment = defaultdict(list)
-        for r in rows:
-            code, kind, rank, state = codes[r.code_id]
-            by_shipment[r.shipment_id].append(state_machine.Milestone(
-                key=r.id, code=code, kind=kind, rank=rank, occurred_at=r.occurred_at,
-                voided=r.voided, state=state, pod_signed_by=r.pod_signed_by,
-                pod_document_url=r.pod_document_url,
-                arrival=r.id if isinstance(r.id, int) else _NEW_ARRIVAL + r.id[1],
-            ))
-        return {shipment_id: state_machine.derive(milestones)
-                for shipment_id, milestones in by_shipment.items()}
-
-    def _logistics_derivations(self):
-        """{shipment id: :class:`state_machine.Derivation`} of these shipments, from
-        their stored milestones."""
-        rows = self.env["logistics.shipment.milestone"]._state_rows(shipment_ids=self.ids)
-        derivations = self._logistics_derive_rows(rows)
-        return {s.id: derivations.get(s.id) or state_machine.derive([]) for s in self}
-
-    def _logistics_derive(self, rows):
-        """The changes that :meth:`_logistics_derive_rows` makes to these shipments.
-
-        Returns ``{"effects": {key: effect}, "changes": {shipment id: (sql, orm)}}``:
-        the effects that differ from the stored ones (every provisional key), and per
-        changed shipment the values of ``_LOGISTICS_SQL_FIELDS`` when one of them changes
-        (``current_milestone_id`` may be a provisional key) and the other changed fields.
-        The POD time, signer and document, once recorded, are kept.
-        """
-        # Pending ORM writes and recomputations first: flushed after the bulk UPDATE, a
-        # stale one (e.g. a related field of a shipment just created) would overwrite it.
-        self.flush_recordset()
-        derivations = self._logistics_derive_rows(rows)
-        rows_of = defaultdict(list)
-        for r in rows:
-            rows_of[r.shipment_id].append(r)
-        empty = state_machine.derive([])
-        effects, changes = {}, {}
-        for shipment in self:
-            d = derivations.get(shipment.id, empty)
-            mine = rows_of[shipment.id]
-            for r in mine:
-                effect = d.effects.get(r.id)
-                if (r.effect or None) != effect or not isinstance(r.id, int):
-                    effects[r.id] = effect
-            current = next((r for r in mine if r.id == d.current), None)
-            vals = {
-                "state": d.state,
-                "current_milestone_id": current.id if current else False,
-                "current_reason_id": current.reason_id if current and current.reason_id else False,
-                "last_event_at": d.last_event_at or False,
-                "date_picked_up": d.date_picked_up or False,
-                "date_delivered": d.date_delivered or False,
-                "pod_received": d.pod_received,
-                "pod_date": shipment.pod_date or d.pod_date or False,
-                "pod_document_url": shipment.pod_document_url or d.pod_document_url or False,
-            }
-            if d.pod_signed_by and not shipment.pod_signed_by:
-                vals["pod_signed_by"] = d.pod_signed_by
-            changed = {k: v for k, v in vals.items() if _differs(shipment, k, v)}
-            sql = {k: vals[k] for k in self._LOGISTICS_SQL_FIELDS} if any(
-                k in self._LOGISTICS_SQL_FIELDS for k in changed) else None
-            orm = {k: v for k, v in changed.items() if k not in self._LOGISTICS_SQL_FIELDS}
-            if sql or orm:
-                changes[shipment.id] = (sql, orm)
-        return {"effects": effects, "changes": changes}
-
-    def _logistics_write_derived(self, derived, new_ids=None):
-        """Write a :meth:`_logistics_derive` result; ``new_ids`` maps provisional keys to
-        the ids of the inserted milestones. Returns the shipments written."""
-        Milestone = self.env["logistics.shipment.milestone"]
-        new_ids = new_ids or {}
-        update_rows(Milestone, ("effect",), [
-            (key, effect) for key, effect in derived["effects"].items() if isinstance(key, int)],
-            log=False)
-        sql_of, orm_of = {}, {}
-        for shipment_id, (sql, orm) in derived["changes"].items():
-            if sql:
-                sql["current_milestone_id"] = new_ids.get(
-                    sql["current_milestone_id"], sql["current_milestone_id"])
-                sql_of[shipment_id] = tuple(sql[k] or None for k in self._LOGISTICS_SQL_FIELDS)
-            if orm:
-                orm_of[shipment_id] = orm
-        if orm_of and self._logistics_orm_write_needed():
-            update_rows(self, self._LOGISTICS_SQL_FIELDS, [(i, *v) for i, v in sql_of.items()])
-            orm_groups = {}
-            for shipment_id, orm in orm_of.items():
-                orm_groups.setdefault(tuple(sorted(orm.items())), []).append(shipment_id)
-            for orm_vals, ids in orm_groups.items():
-                self.browse(ids).write(dict(orm_vals))
-        else:
-            self._logistics_bulk_write(sql_of, orm_of)
-        return self.browse(derived["changes"])
-
-    def _logistics_orm_write_needed(self):
-        """Whether the state and POD flags must go through ``write``: for the chatter
-        tracking of state changes (when the backend asks for it), or because the model
-        opted out of bulk SQL writes (``_logistics_bulk_sql = False``, for an extension
-        that must see those writes). React to changes in
-        :meth:`_logistics_after_derived_change` instead, which both paths call."""
-        return not self.env.context.get("tracking_disable") or not bulk.enabled(self)
-
-    def _logistics_bulk_write(self, sql_of, orm_of):
-        """Each shipment written once: its derived columns (``sql_of``: id -> values of
-        ``_LOGISTICS_SQL_FIELDS``) and its changed state and POD flags (``orm_of``: id ->
-        {field: value}, as ``write`` would get them) in one UPDATE per set of columns.
-        A second UPDATE of the same rows for the state would be a second row version,
-        and not a HOT one (the state is indexed). The ORM's other duties are done here:
-        access, dependents, the hook."""
-        shipments = self.browse(orm_of)
-        shipments.check_access("write")
-        before = {s.id: (s.pod_received, s.state) for s in shipments}
-        by_columns = {}
-        for shipment_id in {**sql_of, **orm_of}:
-            derived = sql_of.get(shipment_id, ())
-            orm = orm_of.get(shipment_id, {})
-            names = tuple(sorted(orm))
-            columns = (self._LOGISTICS_SQL_FIELDS if derived else ()) + names
-            by_columns.setdefault(columns, []).append(
-                (shipment_id, *derived, *(orm[n] for n in names)))
-        for columns, rows in by_columns.items():
-            update_rows(self, columns, rows)
-            flags = [c for c in columns if c not in self._LOGISTICS_SQL_FIELDS]
-            if flags:
-                self.browse([r[0] for r in rows]).modified(flags)
-        changed = shipments.filtered(lambda s: before[s.id] != (s.pod_received, s.state))
-        if changed:
-            changed._logistics_after_derived_change(before)
-
     # ------------------------------------------------------------------ actions
     def action_add_milestone(self):
         self.ensure_one()
@@ -575,12 +384,6 @@ class LogisticsShipment(models.Model):
         return action
 
     # ------------------------------------------------------------------ helpers
-    @api.model
-    def _demo_confirm_sale_orders(self, order_ids):
-        """Demo data: confirm the demo orders that are still quotations."""
-        orders = self.env["sale.order"].browse(order_ids)
-        orders.filtered(lambda o: o.state in ("draft", "sent")).action_confirm()
-
     def _logistics_open(self):
         action = self.env["ir.actions.act_window"]._for_xml_id(
             "logistics_sync.logistics_shipment_action"

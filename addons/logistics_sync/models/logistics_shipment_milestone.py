@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import logging
 from collections import namedtuple
 
@@ -95,9 +98,10 @@ class LogisticsShipmentMilestone(models.Model):
     ]
 
     def init(self):
-        super().init()
+        res = super().init()
         # Created by earlier versions (shipment_id was index=True); Odoo keeps it.
         self.env.cr.execute("DROP INDEX IF EXISTS logistics_shipment_milestone__shipment_id_index")
+        return res
 
     @api.depends("duplicate_ids")
     def _compute_duplicate_count(self):

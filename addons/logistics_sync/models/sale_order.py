@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo import api, fields, models
 
 
@@ -15,3 +18,9 @@ class SaleOrder(models.Model):
     def action_view_logistics_shipments(self):
         self.ensure_one()
         return self.logistics_shipment_ids._logistics_open()
+
+    @api.model
+    def _logistics_demo_confirm(self, order_ids):
+        """Demo data: confirm the demo orders that are still quotations."""
+        orders = self.browse(order_ids)
+        orders.filtered(lambda o: o.state in ("draft", "sent")).action_confirm()

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import base64
 import json
 
@@ -14,7 +17,7 @@ class TestWizards(LogisticsCase):
         action = shipment.action_add_milestone()
         self.assertEqual(action["res_model"], "logistics.milestone.add.wizard")
         wizard_env = self.env["logistics.milestone.add.wizard"].with_user(self.user).with_context(
-            action["context"])
+            **action["context"])
         form = Form(wizard_env)
         form.code_id = self.env.ref("logistics_sync.milestone_code_delivered")
         form.occurred_at = at(4)
@@ -50,7 +53,7 @@ class TestWizards(LogisticsCase):
         self.apply(shipment, ("in_transit", 1), ("cancelled", 2))
         action = shipment.with_user(self.manager).action_correct_state()
         wizard = self.env["logistics.shipment.correct.wizard"].with_user(self.manager).with_context(
-            action["context"]).create({
+            **action["context"]).create({
                 "milestone_ids": [Command.set(shipment.milestone_ids.filtered(lambda m: m.code == "cancelled").ids)],
                 "reason": "cancelled by mistake"})
         wizard.action_apply()

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The only module that knows queue_job's internals: its table and job states, the
 identity keys and channel names of our jobs.
 

@@ -1,1 +1,4 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from . import logistics_milestone_add, logistics_shipment_correct

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """POST /logistics/webhook/<backend code>: verify, store raw, enqueue, acknowledge.
 
 Thin on purpose: the order of the checks is the contract (docs/inbound-contract.md):
@@ -38,14 +41,14 @@ class LogisticsWebhookController(http.Controller):
         logistics_raw_body=True,  # ir.http keeps the raw bytes of form-typed bodies
     )
     def logistics_webhook(self, code, **_kwargs):
-        Backend = request.env["logistics.backend"]
+        Secret = request.env["logistics.backend.secret"]
         # Not a backend code (e.g. %00 in the URL): no query, no cache entry.
-        config = Backend._webhook_config(code) if CODE_RE.fullmatch(code) else None
+        config = Secret._webhook_config(code) if CODE_RE.fullmatch(code) else None
         if not config:
             return _json(404, {"error": "unknown backend"})
         if config["paused"]:
             return _json(503, {"error": "backend paused"}, headers={"Retry-After": "60"})
-        max_body = Backend._webhook_max_body()
+        max_body = Secret._webhook_max_body()
         httprequest = request.httprequest
         if (httprequest.content_length or 0) > max_body:
             return _json(413, {"error": f"body larger than {max_body} bytes"})
@@ -65,7 +68,7 @@ class LogisticsWebhookController(http.Controller):
         headers = httprequest.headers
         adapter = adapters.get(config["adapter"])
         try:
-            signed_id = adapter.verify(headers, body, Backend._active_secrets(config))
+            signed_id = adapter.verify(headers, body, Secret._active_secrets(config))
         except SignatureError as exc:
             env["logistics.webhook.audit"]._record(config, code, httprequest.remote_addr,
                                                    exc.reason, str(exc), headers)

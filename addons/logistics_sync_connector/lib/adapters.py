@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Adapters: how one kind of external system signs, shapes and receives payloads.
 
 Plain Python (no ORM): an adapter verifies a webhook, names its dedup id, parses

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """EasyPost tracker webhooks: Event objects (tracker.created / tracker.updated).
 
 Each TrackingDetail of the Tracker becomes one canonical event whose external

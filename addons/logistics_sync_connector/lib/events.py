@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The canonical event (generic adapter): JSON Schema validation and parsing."""
 
 from __future__ import annotations

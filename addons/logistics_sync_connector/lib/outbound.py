@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Outbound HTTP: SSRF guard, auth headers, one delivery attempt, backoff.
 
 ``send`` never raises for HTTP or network trouble: it classifies the outcome as
@@ -65,12 +68,13 @@ def check_url(url: str, allow_private: bool = False, resolver=socket.getaddrinfo
 
 
 def parse_retry_after(value, now: float | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date."""
     if value is None or value == "":
         return None
     try:
         return max(0.0, float(value))
     except (TypeError, ValueError):
-        pass
+        when = None  # not seconds: an HTTP date
     try:
         when = parsedate_to_datetime(str(value))
     except (TypeError, ValueError):

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """Webhook signature schemes: Standard Webhooks v1 and EasyPost's HMAC header.
 
 Everything compares in constant time and works on the raw request bytes.

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo import models
 from odoo.http import request
 
@@ -9,9 +12,10 @@ class IrHttp(models.AbstractModel):
 
     @classmethod
     def _pre_dispatch(cls, rule, args):
-        super()._pre_dispatch(rule, args)
+        res = super()._pre_dispatch(rule, args)
         if rule.endpoint.routing.get("logistics_raw_body"):
             cls._logistics_keep_raw_body()
+        return res
 
     @classmethod
     def _logistics_keep_raw_body(cls):
@@ -25,7 +29,7 @@ class IrHttp(models.AbstractModel):
         httprequest = request.httprequest
         if httprequest.mimetype not in FORM_TYPES:
             return
-        max_body = request.env["logistics.backend"]._webhook_max_body()
+        max_body = request.env["logistics.backend.secret"]._webhook_max_body()
         if (httprequest.content_length or 0) > max_body:
             return  # announced too large: the controller answers, in the README's order
         # Only here the cap applies before the controller: werkzeug checks it before any

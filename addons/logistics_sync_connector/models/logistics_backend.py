@@ -1,8 +1,12 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import logging
 import re
 from datetime import timedelta
 
-from odoo import api, fields, models, tools
+from odoo import api, fields, models
+from odoo.addons.logistics_sync.lib.states import MESSAGE_ATTENTION, MESSAGE_FAILED
 from odoo.addons.logistics_sync.tools import jobs
 from odoo.exceptions import AccessError, UserError, ValidationError
 
@@ -93,12 +97,12 @@ class LogisticsBackend(models.Model):
         "Rate Limit (requests/min)", default=600, help="0 means unlimited."
     )
     max_attempts = fields.Integer(
-        "Max Attempts", default=8, help="Delivery attempts before a message is dead."
+        default=8, help="Delivery attempts before a message is dead."
     )
     retry_base_delay = fields.Integer("Retry Base Delay (s)", default=10)
     retry_max_delay = fields.Integer("Retry Max Delay (s)", default=3600)
     circuit_threshold = fields.Integer(
-        "Circuit Threshold", default=5,
+        default=5,
         help="Consecutive failed deliveries that open the circuit.",
     )
     circuit_cooldown = fields.Integer(
@@ -119,7 +123,6 @@ class LogisticsBackend(models.Model):
     )
     integration_user_id = fields.Many2one(
         "res.users",
-        "Integration User",
         required=True,
         default=lambda self: self.env.ref(
             "logistics_sync_connector.user_logistics_integration", raise_if_not_found=False),
@@ -130,7 +133,7 @@ class LogisticsBackend(models.Model):
     webhook_url = fields.Char(compute="_compute_webhook_url")
     flow_ids = fields.One2many("logistics.backend.flow", "backend_id", "Flows", copy=True)
     status_map_ids = fields.One2many(
-        "logistics.backend.status.map", "backend_id", "Status Map", copy=True
+        "logistics.backend.status.map", "backend_id", copy=True
     )
     binding_ids = fields.One2many("logistics.shipment.binding", "backend_id", "Bindings")
     # Counters
@@ -237,12 +240,11 @@ class LogisticsBackend(models.Model):
             rec.message_in_count = sum(v for (d, _s), v in s.items() if d == "in")
             rec.message_done_count = s.get(("in", "done"), 0)
             rec.message_failed_count = sum(
-                v for (_d, st), v in s.items() if st in ("failed", "invalid")
+                v for (_d, st), v in s.items() if st in MESSAGE_FAILED
             )
             rec.message_dead_count = sum(v for (_d, st), v in s.items() if st == "dead")
             rec.message_attention_count = sum(
-                v for (_d, st), v in s.items()
-                if st in ("failed", "invalid", "dead", "unmapped", "unmatched")
+                v for (_d, st), v in s.items() if st in MESSAGE_ATTENTION
             )
             rec.message_out_count = s.get(("out", "sent"), 0)
             rec.last_event_at = last.get(rec)
@@ -256,9 +258,9 @@ class LogisticsBackend(models.Model):
             if not rec.sudo().secret_ids and rec.env.context.get("logistics_new_secret", True):
                 rec._create_secret()
             if not rec.flow_ids:
-                rec._create_default_flows()
+                self.env["logistics.backend.flow"]._create_defaults(rec)
             if not rec.status_map_ids:
-                rec._load_default_status_map()
+                self.env["logistics.backend.status.map"]._load_defaults(rec)
         records._ensure_job_channels()
         self.env.registry.clear_cache()
         return records
@@ -283,30 +285,6 @@ class LogisticsBackend(models.Model):
             "expires_at": expires_at,
         })
 
-    def _create_default_flows(self):
-        self.ensure_one()
-        defaults = self._adapter().default_flows(self.backend_type)
-        self.env["logistics.backend.flow"].create(
-            [dict(values, backend_id=self.id) for values in defaults]
-        )
-
-    def _load_default_status_map(self):
-        """Seed the editable status map with the adapter's documented codes."""
-        self.ensure_one()
-        codes = self.env["logistics.milestone.code"]._code_map()
-        existing = set(self.status_map_ids.mapped("external_code"))
-        values = []
-        for external, (canonical, reason) in self._adapter().default_status_map().items():
-            if external in existing or canonical not in codes:
-                continue
-            code = codes[canonical]
-            reason_rec = code.reason_ids.filtered(lambda r, reason=reason: r.code == reason)[:1]
-            values.append({
-                "backend_id": self.id, "external_code": external,
-                "milestone_code_id": code.id, "reason_id": reason_rec.id,
-            })
-        self.env["logistics.backend.status.map"].create(values)
-
     # ------------------------------------------------------------------ adapters
     def _adapter(self):
         self.ensure_one()
@@ -324,52 +302,6 @@ class LogisticsBackend(models.Model):
             ("flow_ids.flow", "=", flow),
             ("flow_ids.enabled", "=", True),
         ]).filtered(lambda b: b._flow(flow))
-
-    # ------------------------------------------------------------------ webhook config
-    @api.model
-    @tools.ormcache("code")
-    def _webhook_config(self, code):
-        """What the webhook controller needs before any ORM work, cached per worker.
-
-        Read with SQL: the caller is not authenticated yet (auth='none'), so there
-        is no user whose rights could apply; the result is cleared whenever a
-        backend or secret changes. Secrets are returned with their expiry and
-        checked for it on every request.
-        """
-        self.env.cr.execute(
-            """SELECT id, adapter, paused, integration_user_id, company_id
-                 FROM logistics_backend WHERE code = %s AND active""",
-            [code],
-        )
-        row = self.env.cr.fetchone()
-        if not row:
-            return None
-        backend_id, adapter, paused, uid, company_id = row
-        self.env.cr.execute(
-            """SELECT secret, expires_at FROM logistics_backend_secret
-                WHERE backend_id = %s AND active ORDER BY id DESC""",
-            [backend_id],
-        )
-        secrets = tuple(self.env.cr.fetchall())
-        return {
-            "backend_id": backend_id, "adapter": adapter, "paused": bool(paused),
-            "uid": uid, "company_id": company_id, "secrets": secrets,
-        }
-
-    @api.model
-    @tools.ormcache()
-    def _webhook_max_body(self):
-        self.env.cr.execute(
-            "SELECT value FROM ir_config_parameter WHERE key = %s",
-            ["logistics_sync_connector.webhook_max_body"],
-        )
-        row = self.env.cr.fetchone()
-        return int(row[0]) if row and row[0] else 262144
-
-    @api.model
-    def _active_secrets(self, config, now=None):
-        now = now or fields.Datetime.now()
-        return [s for s, expires in config["secrets"] if not expires or expires > now]
 
     # ------------------------------------------------------------------ buttons
     def action_pause(self):
@@ -476,4 +408,4 @@ class LogisticsBackend(models.Model):
 
     def action_load_default_map(self):
         for backend in self:
-            backend._load_default_status_map()
+            self.env["logistics.backend.status.map"]._load_defaults(backend)

@@ -1,4 +1,7 @@
-from odoo import fields, models
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from odoo import api, fields, models
 
 FLOWS = [
     ("inbound_milestones", "Inbound: shipment milestones (webhooks)"),
@@ -32,3 +35,9 @@ class LogisticsBackendFlow(models.Model):
     _sql_constraints = [
         ("flow_uniq", "unique(backend_id, flow)", "Each flow appears once per backend."),
     ]
+
+    @api.model
+    def _create_defaults(self, backend):
+        """The flows a new backend starts with, as its adapter proposes them."""
+        defaults = backend._adapter().default_flows(backend.backend_type)
+        return self.create([dict(values, backend_id=backend.id) for values in defaults])

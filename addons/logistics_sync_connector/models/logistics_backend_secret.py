@@ -1,4 +1,7 @@
-from odoo import api, fields, models
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from odoo import api, fields, models, tools
 
 
 class LogisticsBackendSecret(models.Model):
@@ -29,3 +32,50 @@ class LogisticsBackendSecret(models.Model):
     def unlink(self):
         self.env.registry.clear_cache()
         return super().unlink()
+
+    # ------------------------------------------------------------------ webhook verification
+    # ------------------------------------------------------------------ webhook config
+    @api.model
+    @tools.ormcache("code")
+    def _webhook_config(self, code):
+        """What the webhook controller needs before any ORM work, cached per worker.
+
+        Read with SQL: the caller is not authenticated yet (auth='none'), so there
+        is no user whose rights could apply; the result is cleared whenever a
+        backend or secret changes. Secrets are returned with their expiry and
+        checked for it on every request.
+        """
+        self.env.cr.execute(
+            """SELECT id, adapter, paused, integration_user_id, company_id
+                 FROM logistics_backend WHERE code = %s AND active""",
+            [code],
+        )
+        row = self.env.cr.fetchone()
+        if not row:
+            return None
+        backend_id, adapter, paused, uid, company_id = row
+        self.env.cr.execute(
+            """SELECT secret, expires_at FROM logistics_backend_secret
+                WHERE backend_id = %s AND active ORDER BY id DESC""",
+            [backend_id],
+        )
+        secrets = tuple(self.env.cr.fetchall())
+        return {
+            "backend_id": backend_id, "adapter": adapter, "paused": bool(paused),
+            "uid": uid, "company_id": company_id, "secrets": secrets,
+        }
+
+    @api.model
+    @tools.ormcache()
+    def _webhook_max_body(self):
+        self.env.cr.execute(
+            "SELECT value FROM ir_config_parameter WHERE key = %s",
+            ["logistics_sync_connector.webhook_max_body"],
+        )
+        row = self.env.cr.fetchone()
+        return int(row[0]) if row and row[0] else 262144
+
+    @api.model
+    def _active_secrets(self, config, now=None):
+        now = now or fields.Datetime.now()
+        return [s for s, expires in config["secrets"] if not expires or expires > now]

@@ -1,10 +1,11 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import hashlib
 import json
 import logging
 import uuid
 from datetime import datetime, timedelta
-
-from psycopg2 import errors as pg_errors
 
 from odoo import api, fields, models
 from odoo.addons.logistics_sync.tools import jobs
@@ -264,80 +265,6 @@ class LogisticsInbox(models.AbstractModel):
         )
         return self.env.cr.fetchone()[0]
 
-    # ------------------------------------------------------------------ map and match
-    @api.model
-    def _map_event(self, backend, event, code_map, status_map):
-        """(code record, reason record) for an event, or None when unmapped."""
-        Reason = self.env["logistics.milestone.reason"]
-        keys = [event.code]
-        if event.detail:
-            keys.insert(0, f"{event.code}:{event.detail}")
-        for key in keys:
-            mapped = status_map.get(key)
-            if mapped:
-                return mapped.milestone_code_id, mapped.reason_id
-        code = code_map.get(event.code)
-        if code and code.active:  # canonical codes map to themselves
-            reason = Reason
-            if event.reason:
-                reason = code.reason_ids.filtered(lambda r: r.code == event.reason)[:1]
-            return code, reason
-        return None
-
-    @api.model
-    def _match_shipments(self, backend, parsed):
-        """{event key: shipment} via binding (external id), reference, tracking number."""
-        Shipment = self.env["logistics.shipment"]
-        Binding = self.env["logistics.shipment.binding"]
-        ext_ids = {e.shipment_external_id for _m, e in parsed if e.shipment_external_id}
-        refs = {e.shipment_reference for _m, e in parsed if e.shipment_reference}
-        trackings = {e.tracking_number for _m, e in parsed if e.tracking_number}
-        by_ext = {
-            b.external_id: b.shipment_id
-            for b in Binding.search([("backend_id", "=", backend.id), ("external_id", "in", list(ext_ids))])
-        } if ext_ids else {}
-        by_ref = {s.name: s for s in Shipment._search_references(refs)}
-        by_tracking = {}
-        if trackings:
-            for s in Shipment.search([("tracking_number", "in", list(trackings))], order="id desc"):
-                by_tracking.setdefault(s.tracking_number, s)
-        new_bindings = {}
-        result = {}
-        for key, event in parsed:
-            shipment = (
-                by_ext.get(event.shipment_external_id)
-                or by_ref.get(event.shipment_reference)
-                or by_tracking.get(event.tracking_number)
-            )
-            if shipment:
-                result[key] = shipment
-                if event.shipment_external_id and event.shipment_external_id not in by_ext:
-                    new_bindings[event.shipment_external_id] = shipment
-                    by_ext[event.shipment_external_id] = shipment
-        if new_bindings:
-            self._create_bindings(backend, new_bindings)
-        return result
-
-    @api.model
-    def _create_bindings(self, backend, new_bindings):
-        """Bind external ids; one bound meanwhile by another transaction is kept as it is
-        instead of failing the whole batch on the unique constraint."""
-        Binding = self.env["logistics.shipment.binding"]
-        values = [{"backend_id": backend.id, "external_id": ext, "shipment_id": s.id}
-                  for ext, s in new_bindings.items()]
-        try:
-            with self.env.cr.savepoint():
-                Binding.create(values)
-            return
-        except pg_errors.UniqueViolation:
-            _logger.info("backend %s: external ids bound concurrently, binding one by one", backend.code)
-        for vals in values:
-            try:
-                with self.env.cr.savepoint():
-                    Binding.create(vals)
-            except pg_errors.UniqueViolation:
-                pass
-
     # ------------------------------------------------------------------ apply
     @api.model
     def _process_messages(self, messages):
@@ -346,6 +273,7 @@ class LogisticsInbox(models.AbstractModel):
         backend.ensure_one()
         adapter = backend._adapter()
         code_map = self.env["logistics.milestone.code"]._code_map()
+        StatusMap = self.env["logistics.backend.status.map"]
         status_map = {m.external_code: m for m in backend.status_map_ids if m.active}
         now = fields.Datetime.now()
         outcomes = {}  # message -> (state, error, result)
@@ -366,10 +294,10 @@ class LogisticsInbox(models.AbstractModel):
             parsed.extend(((message, i), e) for i, e in enumerate(events) if i not in done)
             if not events:
                 outcomes[message] = ("done", False, self.env._("No milestone in this event."))
-        shipments = self._match_shipments(backend, parsed)
+        shipments = self.env["logistics.shipment.binding"]._match_shipments(backend, parsed)
         values, owners, problems = [], [], {}
         for (message, index), event in parsed:
-            mapped = self._map_event(backend, event, code_map, status_map)
+            mapped = StatusMap._map_event(event, code_map, status_map)
             if not mapped:
                 problems.setdefault(message, {}).setdefault("unmapped", set()).add(
                     f"{event.code}:{event.detail}" if event.detail else event.code)

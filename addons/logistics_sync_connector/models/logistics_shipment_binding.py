@@ -1,4 +1,13 @@
-from odoo import fields, models
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+import logging
+
+from psycopg2 import errors as pg_errors
+
+from odoo import api, fields, models
+
+_logger = logging.getLogger(__name__)
 
 
 class LogisticsShipmentBinding(models.Model):
@@ -17,3 +26,55 @@ class LogisticsShipmentBinding(models.Model):
         ("external_uniq", "unique(backend_id, external_id)",
          "An external id is bound to one shipment per backend."),
     ]
+
+    @api.model
+    def _match_shipments(self, backend, parsed):
+        """{event key: shipment} via binding (external id), reference, tracking number."""
+        Shipment = self.env["logistics.shipment"]
+        ext_ids = {e.shipment_external_id for _m, e in parsed if e.shipment_external_id}
+        refs = {e.shipment_reference for _m, e in parsed if e.shipment_reference}
+        trackings = {e.tracking_number for _m, e in parsed if e.tracking_number}
+        by_ext = {
+            b.external_id: b.shipment_id
+            for b in self.search([("backend_id", "=", backend.id), ("external_id", "in", list(ext_ids))])
+        } if ext_ids else {}
+        by_ref = {s.name: s for s in Shipment._search_references(refs)}
+        by_tracking = {}
+        if trackings:
+            for s in Shipment.search([("tracking_number", "in", list(trackings))], order="id desc"):
+                by_tracking.setdefault(s.tracking_number, s)
+        new_bindings = {}
+        result = {}
+        for key, event in parsed:
+            shipment = (
+                by_ext.get(event.shipment_external_id)
+                or by_ref.get(event.shipment_reference)
+                or by_tracking.get(event.tracking_number)
+            )
+            if shipment:
+                result[key] = shipment
+                if event.shipment_external_id and event.shipment_external_id not in by_ext:
+                    new_bindings[event.shipment_external_id] = shipment
+                    by_ext[event.shipment_external_id] = shipment
+        if new_bindings:
+            self._create_bindings(backend, new_bindings)
+        return result
+
+    @api.model
+    def _create_bindings(self, backend, new_bindings):
+        """Bind external ids; one bound meanwhile by another transaction is kept as it is
+        instead of failing the whole batch on the unique constraint."""
+        values = [{"backend_id": backend.id, "external_id": ext, "shipment_id": s.id}
+                  for ext, s in new_bindings.items()]
+        try:
+            with self.env.cr.savepoint():
+                self.create(values)
+            return
+        except pg_errors.UniqueViolation:
+            _logger.info("backend %s: external ids bound concurrently, binding one by one", backend.code)
+        for vals in values:
+            try:
+                with self.env.cr.savepoint():
+                    self.create(vals)
+            except pg_errors.UniqueViolation:
+                _logger.debug("backend %s: %s bound concurrently", backend.code, vals["external_id"])

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import logging
 import uuid
 from datetime import timedelta
@@ -97,7 +100,7 @@ class LogisticsSyncMessage(models.Model):
     ]
 
     def init(self):
-        super().init()
+        res = super().init()
         # Indexes of earlier versions that Odoo keeps when a field's index changes: drop
         # the unneeded ones, and the full ones of sparse columns (recreated partial).
         self.env.cr.execute(
@@ -110,6 +113,7 @@ class LogisticsSyncMessage(models.Model):
         )
         for (name,) in self.env.cr.fetchall():
             self.env.cr.execute(SQL("DROP INDEX IF EXISTS %s", SQL.identifier(name)))
+        return res
 
     def _compute_name(self):
         for rec in self:

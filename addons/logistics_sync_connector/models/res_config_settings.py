@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo import fields, models
 
 
@@ -22,5 +25,6 @@ class ResConfigSettings(models.TransientModel):
             rec.logistics_backend_count = count
 
     def set_values(self):
-        super().set_values()
+        res = super().set_values()
         self.env.registry.clear_cache()
+        return res

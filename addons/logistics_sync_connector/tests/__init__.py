@@ -1,1 +1,13 @@
-from . import test_easypost, test_job_channels, test_lib, test_outbound, test_security, test_ui, test_webhook
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+from . import (
+    test_easypost,
+    test_inbox_jobs,
+    test_job_channels,
+    test_lib,
+    test_outbound,
+    test_security,
+    test_ui,
+    test_webhook,
+)

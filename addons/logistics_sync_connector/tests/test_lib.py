@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """The plain-Python I/O modules: no database, no Odoo environment.
 
 Plain ``BaseCase`` classes: Odoo's test runner (``--test-enable``) collects them as

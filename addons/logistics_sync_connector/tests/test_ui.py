@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import json
 from datetime import timedelta
 
@@ -65,7 +68,7 @@ class TestBackendActions(OutboundHttpMixin, ConnectorCase):
     def test_rotate_wizard(self):
         admin = new_test_user(self.env, "rot_admin", groups="logistics_sync.group_logistics_admin")
         action = self.backend.with_user(admin).action_rotate_secret()
-        wizard = self.env[action["res_model"]].with_user(admin).with_context(action["context"]).create({})
+        wizard = self.env[action["res_model"]].with_user(admin).with_context(**action["context"]).create({})
         wizard.action_rotate()
         self.assertTrue(wizard.new_secret.startswith("whsec_"))
         self.assertEqual(len(self.backend.secret_ids.filtered("active")), 2)

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 import logging
 from collections import defaultdict
 
@@ -30,10 +33,11 @@ class LogisticsShipment(models.Model):
 
     # ------------------------------------------------------------------ automatic release
     def _logistics_after_derived_change(self, before):
-        super()._logistics_after_derived_change(before)
+        res = super()._logistics_after_derived_change(before)
         due = self.filtered(lambda s: s._logistics_release_due(*before[s.id]))
         if due:
             due._logistics_enqueue_release()
+        return res
 
     def _logistics_release_due(self, was_pod, was_state):
         """Did this change just make the shipment releasable automatically?"""

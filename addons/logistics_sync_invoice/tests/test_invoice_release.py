@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import UserError
 from odoo.tests import tagged
@@ -120,7 +123,7 @@ class TestInvoiceRelease(InvoiceReleaseCase):
             move.quantity = 4
             move.picked = True
         wizard_action = first_picking.button_validate()
-        backorder_wizard = self.env[wizard_action["res_model"]].with_context(wizard_action["context"]).create({})
+        backorder_wizard = self.env[wizard_action["res_model"]].with_context(**wizard_action["context"]).create({})
         backorder_wizard.process()
         first = first_picking.logistics_shipment_id
         self.pod(first)

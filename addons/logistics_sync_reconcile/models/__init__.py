@@ -1,3 +1,5 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 # isort: skip_file
 # The abstract models first: the reports and the dashboard inherit them.
 from . import logistics_reconcile_counts, logistics_reconcile_mixin

@@ -1,3 +1,6 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
 """SQL-backed reconciliation reports: read-only models over PostgreSQL views.
 
 Each view reads only indexed columns of large tables and filters on them first, so
