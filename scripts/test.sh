@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# make test: set up everything needed, then run every addon's tests in a real Odoo
-# database (a copy of a cached template) and the end-to-end tests under tests/,
-# which drive a real server over HTTP. Extra arguments go to pytest.
+# make test: set up everything needed, lint (ruff, pylint-odoo's mandatory checks),
+# then run every addon's tests in a real Odoo database (a copy of a cached template)
+# and the end-to-end tests under tests/, which drive a real server over HTTP.
+# Extra arguments go to pytest (and skip the lint: a subset is being run).
 source "$(dirname "$0")/common.sh"
+source "$(dirname "$0")/lint.sh"
 ensure_system_packages
 ensure_venv
 ensure_pg
+if (($# == 0)) || [[ "${*}" == "addons" ]]; then
+  lint
+fi
 CONF="$LOCAL_DIR/odoo-test.conf"
 ODOO_HTTP_PORT="${TEST_HTTP_PORT:-8169}" write_odoo_conf "$CONF" 0
 TEMPLATE="${TEST_TEMPLATE_DB:-logistics_test_template}"

@@ -3,6 +3,7 @@
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,33 @@ def test_ruff_is_clean():
     result = subprocess.run([str(ruff), "check", "addons", "tests", "bench", "scripts"],
                             cwd=REPO, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-3000:]
+
+
+ADDON_FILES = sorted(p for p in (REPO / "addons").rglob("*.py"))
+
+
+def test_every_addon_python_file_starts_with_the_oca_license_header():
+    header = ("# Copyright 2026 Logistics Sync contributors\n"
+              "# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).\n")
+    missing = [str(p.relative_to(REPO)) for p in ADDON_FILES if not p.read_text().startswith(header)]
+    assert not missing
+
+
+def test_no_addon_python_file_is_longer_than_about_400_lines():
+    long = {str(p.relative_to(REPO)): n for p in ADDON_FILES
+            if (n := len(p.read_text().splitlines())) > 430}
+    assert not long
+
+
+def test_addon_readme_rst_is_generated_from_the_fragments():
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / "gen-addon-readme.py"), "--check"],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
+
+
+def test_every_addon_has_its_pot_and_oca_readme_fragments():
+    for manifest in (REPO / "addons").glob("*/__manifest__.py"):
+        addon = manifest.parent
+        assert (addon / "i18n" / f"{addon.name}.pot").exists(), addon.name
+        for fragment in ("DESCRIPTION", "CONTRIBUTORS"):
+            assert (addon / "readme" / f"{fragment}.md").exists(), (addon.name, fragment)

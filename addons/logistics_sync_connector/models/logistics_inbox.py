@@ -13,7 +13,6 @@ from odoo.addons.logistics_sync.tools.bulk import update_rows
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib import events as lib_events
-from ..lib import outbound as lib_outbound
 from .logistics_sync_message import is_concurrency_error
 
 _logger = logging.getLogger(__name__)
@@ -346,7 +345,7 @@ class LogisticsInbox(models.AbstractModel):
                                   created=applied["created"].get(message.id, 0)),
             )
             if failed:
-                row.update(self._failure_values(message, failed))
+                row.update(message._retry_values(failed))
             elif message in problems:
                 kind = "unmapped" if "unmapped" in problems[message] else "unmatched"
                 row.update(state=kind, error="; ".join(
@@ -393,20 +392,6 @@ class LogisticsInbox(models.AbstractModel):
                     raise
                 out["failed"][message.id] = str(exc)
         return out
-
-    @api.model
-    def _failure_values(self, message, error):
-        """Transient failure: retry with backoff, dead after the backend's max attempts."""
-        backend = message.backend_id
-        attempts = message.attempts + 1
-        if attempts >= (backend.max_attempts or 1):
-            return {"state": "dead", "error": error, "attempts": attempts, "next_attempt_at": False}
-        delay = lib_outbound.backoff_delay(
-            attempts, base=backend.retry_base_delay or 10, cap=backend.retry_max_delay or 3600)
-        return {
-            "state": "pending", "error": error, "attempts": attempts,
-            "next_attempt_at": fields.Datetime.now() + timedelta(seconds=delay),
-        }
 
     @api.model
     def _row(self, message):

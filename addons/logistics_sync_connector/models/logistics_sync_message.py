@@ -15,6 +15,8 @@ from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
+from ..lib import outbound as lib_outbound
+
 _logger = logging.getLogger(__name__)
 
 
@@ -154,6 +156,21 @@ class LogisticsSyncMessage(models.Model):
             raise UserError(self.env._("No job recorded for this message."))
         return {"type": "ir.actions.act_window", "res_model": "queue.job",
                 "res_id": self.job_id.id, "view_mode": "form"}
+
+    def _retry_values(self, error):
+        """Transient failure of an inbound message: retry with backoff, dead after the
+        backend's max attempts."""
+        self.ensure_one()
+        backend = self.backend_id
+        attempts = self.attempts + 1
+        if attempts >= (backend.max_attempts or 1):
+            return {"state": "dead", "error": error, "attempts": attempts, "next_attempt_at": False}
+        delay = lib_outbound.backoff_delay(
+            attempts, base=backend.retry_base_delay or 10, cap=backend.retry_max_delay or 3600)
+        return {
+            "state": "pending", "error": error, "attempts": attempts,
+            "next_attempt_at": fields.Datetime.now() + timedelta(seconds=delay),
+        }
 
     # ================================================================== jobs and crons
     def _send(self):
