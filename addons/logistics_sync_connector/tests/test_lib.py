@@ -245,7 +245,7 @@ SEND_OUTCOMES = [
 ]
 
 
-class TestOutbound(common.BaseCase):
+class TestOutboundLib(common.BaseCase):
     """Outbound delivery: SSRF guard, retry timing, authentication, outcome of a send."""
 
     @classmethod
