@@ -19,7 +19,7 @@ One cycle, against a server started with ``--workers=2`` and the queue_job runne
     invoice, while it inserts the release row;
 * then it waits until everything is processed and collects what the invariants need.
 
-queue_job timing (18.0.3.1.2): a job whose worker died keeps state ``started``; the runner
+queue_job timing (18.0.4.1.2.2): a job whose worker died keeps state ``started``; the runner
 re-queues it (``requeue_dead_jobs``) once its ``queue_job_lock`` row is no longer locked
 (the dead worker's transaction was rolled back) and it was enqueued more than 10 s ago,
 the next time the runner wakes up: on any job activity, else after ``SELECT_TIMEOUT``
