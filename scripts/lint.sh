@@ -23,6 +23,11 @@ lint() (  # a subshell: the caller keeps its working directory
   log "pylint-odoo, mandatory checks: ${addons[*]}"
   "$PY" -m pylint --rcfile=.pylintrc-mandatory --output-format="$fmt" "${addons[@]}" || rc=1
 
+  # OCA's checks of the files pylint does not read (XML, CSV, manifests, .po/.pot).
+  log "oca-checks-odoo-module, oca-checks-po"
+  "$VENV/bin/oca-checks-odoo-module" addons/*/__manifest__.py || rc=1
+  "$VENV/bin/oca-checks-po" addons/*/i18n/*.pot || rc=1
+
   ((rc == 0)) || { printf '\033[31m[lint] failed\033[0m\n' >&2; return 1; }
   log "lint passed"
 )
