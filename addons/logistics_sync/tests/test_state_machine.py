@@ -55,6 +55,27 @@ def state(*events):
 class TestDerive(common.BaseCase):
     """The derived state of given milestone lists."""
 
+    def test_every_milestone_only_fact_is_derived_here(self):
+        """Proof of delivery is any evidence code (an admin's too) or a delivery with a
+        signer or document; its time, signer and document, and the dates, come along."""
+        photo = Milestone(10, "pod_photo", "evidence", 95, T0 + timedelta(hours=5),
+                          pod_document_url="https://pod/1", arrival=2)
+        signed = Milestone(11, "delivered", "terminal", 100, T0 + timedelta(hours=5),
+                           pod_signed_by="J. Doe", arrival=1)
+        d = derive([*ms(("picked_up", 1), ("in_transit", 2)), photo, signed])
+        self.assertEqual((d.state, d.current, d.pod_received), ("delivered", 11, True))
+        self.assertEqual(d.pod_key, 11, "same event time: the first to arrive")
+        self.assertEqual((d.pod_date, d.pod_signed_by, d.pod_document_url),
+                         (T0 + timedelta(hours=5), "J. Doe", "https://pod/1"))
+        self.assertEqual((d.date_picked_up, d.date_delivered, d.last_event_at),
+                         (T0 + timedelta(hours=1), T0 + timedelta(hours=5), T0 + timedelta(hours=5)))
+        unsigned = derive(ms(("picked_up", 1), ("delivered", 3)))
+        self.assertFalse(unsigned.pod_received, "a delivery without signer or document")
+        self.assertIsNone(unsigned.pod_date)
+        only_photo = derive([*ms(("in_transit", 1)), photo])
+        self.assertEqual((only_photo.state, only_photo.pod_key), ("delivered", 10))
+        self.assertIsNone(only_photo.date_picked_up)
+
     def test_no_milestone_is_draft(self):
         self.assertEqual(derive([]).state, "draft")
 
