@@ -3,6 +3,8 @@
 
 from odoo import fields, models
 
+from .logistics_reconcile_mixin import SHIPMENT_COLUMNS
+
 
 class LogisticsReconcileInvoicedWithoutPod(models.Model):
     _name = "logistics.reconcile.invoiced.nopod"
@@ -10,19 +12,7 @@ class LogisticsReconcileInvoicedWithoutPod(models.Model):
     _auto = False
     _description = "Invoiced without POD"
     _depends = {
-        "logistics.shipment": [
-            "state",
-            "pod_received",
-            "pod_date",
-            "date_delivered",
-            "last_event_at",
-            "current_milestone_id",
-            "invoice_released",
-            "sale_id",
-            "partner_id",
-            "carrier_id",
-            "company_id",
-        ],
+        "logistics.shipment": SHIPMENT_COLUMNS,
         "account.move": [
             "state",
             "move_type",

@@ -11,6 +11,15 @@ come from logistics_sync/lib/states.py, rendered with ``sql_in``.
 from odoo import models, tools
 from odoo.tools import SQL
 
+# The columns the views read, for their _depends.
+SHIPMENT_COLUMNS = [
+    "state", "pod_received", "pod_date", "date_delivered", "last_event_at",
+    "current_milestone_id", "invoice_released", "sale_id", "partner_id", "carrier_id",
+    "company_id",
+]
+SALE_LINE_COLUMNS = ["qty_delivered", "qty_invoiced", "price_unit", "discount", "order_id",
+                     "product_id"]
+
 
 class ReconcileReportMixin(models.AbstractModel):
     _name = "logistics.reconcile.mixin"

@@ -3,6 +3,8 @@
 
 from odoo import fields, models
 
+from .logistics_reconcile_mixin import SALE_LINE_COLUMNS
+
 
 class LogisticsReconcileQuantity(models.Model):
     _name = "logistics.reconcile.quantity"
@@ -10,14 +12,7 @@ class LogisticsReconcileQuantity(models.Model):
     _auto = False
     _description = "Delivered vs invoiced quantity"
     _depends = {
-        "sale.order.line": [
-            "qty_delivered",
-            "qty_invoiced",
-            "price_unit",
-            "discount",
-            "order_id",
-            "product_id",
-        ],
+        "sale.order.line": SALE_LINE_COLUMNS,
         "sale.order": ["state", "partner_id", "carrier_id"],
     }
     _order = "sale_id desc"

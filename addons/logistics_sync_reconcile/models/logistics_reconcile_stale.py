@@ -4,6 +4,8 @@
 from odoo import fields, models
 from odoo.addons.logistics_sync.lib.states import SHIPMENT_ATTENTION, SHIPMENT_TERMINAL, sql_in
 
+from .logistics_reconcile_mixin import SHIPMENT_COLUMNS
+
 
 class LogisticsReconcileStale(models.Model):
     _name = "logistics.reconcile.stale"
@@ -11,19 +13,7 @@ class LogisticsReconcileStale(models.Model):
     _auto = False
     _description = "Stale and exception shipments"
     _depends = {
-        "logistics.shipment": [
-            "state",
-            "pod_received",
-            "pod_date",
-            "date_delivered",
-            "last_event_at",
-            "current_milestone_id",
-            "invoice_released",
-            "sale_id",
-            "partner_id",
-            "carrier_id",
-            "company_id",
-        ],
+        "logistics.shipment": SHIPMENT_COLUMNS,
         "delivery.carrier": ["logistics_sla_hours"],
         "logistics.shipment.milestone": ["source"],
     }

@@ -4,6 +4,8 @@
 from odoo import fields, models
 from odoo.addons.logistics_sync.lib.states import DELIVERED
 
+from .logistics_reconcile_mixin import SALE_LINE_COLUMNS, SHIPMENT_COLUMNS
+
 
 class LogisticsReconcileUninvoiced(models.Model):
     _name = "logistics.reconcile.uninvoiced"
@@ -11,27 +13,8 @@ class LogisticsReconcileUninvoiced(models.Model):
     _auto = False
     _description = "Delivered but not invoiced"
     _depends = {
-        "logistics.shipment": [
-            "state",
-            "pod_received",
-            "pod_date",
-            "date_delivered",
-            "last_event_at",
-            "current_milestone_id",
-            "invoice_released",
-            "sale_id",
-            "partner_id",
-            "carrier_id",
-            "company_id",
-        ],
-        "sale.order.line": [
-            "qty_delivered",
-            "qty_invoiced",
-            "price_unit",
-            "discount",
-            "order_id",
-            "product_id",
-        ],
+        "logistics.shipment": SHIPMENT_COLUMNS,
+        "sale.order.line": SALE_LINE_COLUMNS,
         "logistics.shipment.milestone": ["source"],
     }
     _order = "age_days desc"
