@@ -55,6 +55,26 @@ class TestJobChannels(ConnectorCase):
                          ["root.logistics.inbound.test-tms", "root.logistics.outbound.test-tms"])
         self.assertEqual(message.state, "pending")
 
+    def test_job_functions_are_declared_as_data(self):
+        """Channel, retry pattern and related action of our jobs come from
+        queue.job.function records (data/queue_job_data.xml), as OCA addons declare them."""
+        Function = self.env["queue.job.function"]
+        for method, model, channel in (
+                ("_process_inbox", "logistics.backend", "root.logistics.inbound"),
+                ("_send", "logistics.sync.message", "root.logistics.outbound")):
+            config = Function.job_config(Function.job_function_name(model, method))
+            self.assertEqual(config.channel, channel)
+            self.assertTrue(config.retry_pattern)
+            self.assertEqual(config.related_action_func_name, "related_action_open_record")
+            self.assertTrue(config.job_function_id)
+        # The related action of an inbox job opens its backend.
+        self.backend._enqueue_inbox()
+        job = self.env["queue.job"].search([("model_name", "=", "logistics.backend"),
+                                            ("method_name", "=", "_process_inbox")], limit=1)
+        action = job.open_related_action()
+        self.assertEqual((action["res_model"], action["res_id"]),
+                         ("logistics.backend", self.backend.id))
+
     def test_the_runner_gives_configured_backend_channels_a_slot_each(self):
         """What the README's configuration does in queue_job's runner: with
         root.logistics.inbound:2 and two backends listed at 1, each of them runs one job

@@ -63,6 +63,14 @@ class TestInvoiceRelease(InvoiceReleaseCase):
         self.assertEqual(len(order.invoice_ids), 1)
         self.assertEqual(order.invoice_ids.state, "posted")
 
+    def test_the_release_job_is_declared_as_data(self):
+        Function = self.env["queue.job.function"]
+        config = Function.job_config(
+            Function.job_function_name("logistics.shipment", "_logistics_release_job"))
+        self.assertTrue(config.job_function_id)
+        self.assertTrue(config.retry_pattern)
+        self.assertEqual(config.related_action_func_name, "related_action_open_record")
+
     def test_an_admin_added_evidence_code_is_the_proof_the_release_rests_on(self):
         """One rule for proof of delivery: a code an admin adds with kind evidence is a
         POD for the shipment and for the release, which records that milestone."""
