@@ -1,0 +1,49 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""Facts that only an entry point may write.
+
+The context of a request is chosen by the RPC caller, so no context key may grant a
+right or skip a check. Entry points (the milestone batch, a manager's correction, the
+invoice release, the override wizard) open a :func:`trusted` block instead: a context
+variable of the running thread, out of any caller's reach. Guarded writes outside such
+a block are refused to everyone below Settings administrator.
+"""
+
+import contextlib
+import contextvars
+
+from odoo.exceptions import AccessError
+
+_TRUSTED = contextvars.ContextVar("logistics_trusted", default=frozenset())
+
+# Scopes of trusted blocks.
+DERIVATION = "derivation"  # a shipment's facts, written from its milestones
+CORRECTION = "correction"  # milestones voided or corrected by a manager's wizard
+RELEASE = "release"  # a held invoice posted by the release path
+OVERRIDE = "override"  # a held invoice posted by the manager override wizard
+
+
+@contextlib.contextmanager
+def trusted(*scopes):
+    """Run the block as the entry point of ``scopes``."""
+    token = _TRUSTED.set(_TRUSTED.get() | frozenset(scopes))
+    try:
+        yield
+    finally:
+        _TRUSTED.reset(token)
+
+
+def is_trusted(scope):
+    return scope in _TRUSTED.get()
+
+
+def check(env, scope, written, guarded, what):
+    """Refuse a write of ``guarded`` fields among ``written`` outside a trusted block of
+    ``scope``, unless the user is a Settings administrator (or the superuser)."""
+    touched = sorted(set(written) & set(guarded))
+    if not touched or is_trusted(scope) or env.su or env.user.has_group("base.group_system"):
+        return
+    raise AccessError(env._(
+        "%(what)s: %(fields)s can only change through its entry point.",
+        what=what, fields=", ".join(touched)))
