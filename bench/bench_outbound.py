@@ -247,7 +247,7 @@ PARTS = [  # (label, file name suffix, function name), cumulative time per job
     ("_send (the job's own work)", "logistics_outbox.py", "_send"),
     ("  _blocking_predecessor (search)", "logistics_outbox.py", "_blocking_predecessor"),
     ("  _circuit_allows", "logistics_outbox.py", "_circuit_allows"),
-    ("  _outbound_settings (sudo reads)", "logistics_backend.py", "_outbound_settings"),
+    ("  _settings (sudo reads)", "logistics_outbox.py", "_settings"),
     ("  HTTP POST to the receiver", "lib/outbound.py", "send"),
     ("  _record_result (writes)", "logistics_outbox.py", "_record_result"),
     ("all SQL (psycopg2 execute)", "~", "<method 'execute' of 'psycopg2.extensions.cursor' objects>"),

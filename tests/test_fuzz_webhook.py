@@ -531,7 +531,11 @@ def fuzz_ctx(odoo_server):
     uid = s.login()["uid"]
     company = s.call("res.users", "read", [uid], ["company_id"])[0]["company_id"][0]
     integration = s.call("res.users", "search", [["login", "=", "demo-integration"]])[0]
-    common = {"company_id": company, "integration_user_id": integration, "max_attempts": 1}
+    codes = s.call("logistics.milestone.code", "search", [])
+    # Trusted for everything: the fuzzer attacks the parsing, not the authority.
+    common = {"company_id": company, "integration_user_id": integration, "max_attempts": 1,
+              "shipment_scope": "company", "may_assert_pod": True,
+              "allowed_milestone_code_ids": [[6, 0, codes]]}
     backends = {}
     for code, adapter, paused in ((GEN, "generic", False), (EP, "easypost", False), (PAUSED, "generic", True)):
         backends[code] = s.call("logistics.backend", "create", dict(

@@ -73,9 +73,13 @@ class Milestone:
 
     @property
     def is_pod(self) -> bool:
-        """Proof of delivery: evidence, or a delivery that carries a signer or a document."""
-        return self.kind == EVIDENCE or (
-            self.target_state == DELIVERED and bool(self.pod_signed_by or self.pod_document_url))
+        return is_proof_of_delivery(self.kind, self.target_state, self.pod_signed_by,
+                                    self.pod_document_url)
+
+
+def is_proof_of_delivery(kind, target_state, pod_signed_by=None, pod_document_url=None):
+    """Proof of delivery: evidence, or a delivery that carries a signer or a document."""
+    return kind == EVIDENCE or (target_state == DELIVERED and bool(pod_signed_by or pod_document_url))
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,15 @@ SHIPMENT_NOT_INVOICED = ("cancelled", "returned")
 
 # ---------------------------------------------------------------- sync messages
 MESSAGE_PENDING = "pending"
+MESSAGE_UNAUTHORIZED = "unauthorized"  # outside the backend's authority: kept, not applied
+MESSAGE_SKIPPED = "skipped"  # received while the backend's inbound flow was disabled
 # Messages a manager may process or send again.
-MESSAGE_REPLAYABLE = ("unmapped", "unmatched", "invalid", "failed", "dead", "cancelled")
+MESSAGE_REPLAYABLE = ("unmapped", "unmatched", "unauthorized", "invalid", "failed", "dead",
+                      "cancelled", "skipped")
 # Messages counted as failures on the backend.
 MESSAGE_FAILED = ("failed", "invalid")
 # Messages that need a person: Sync Issues, the backend's attention counter.
-MESSAGE_ATTENTION = ("failed", "invalid", "dead", "unmapped", "unmatched")
+MESSAGE_ATTENTION = ("failed", "invalid", "dead", "unmapped", "unmatched", "unauthorized")
 # Messages whose payload and row may be purged after the retention period.
 MESSAGE_PURGEABLE = ("done", "sent", "cancelled", "failed", "dead", "invalid")
 # Outbound messages that were not sent and will not be sent without a replay.

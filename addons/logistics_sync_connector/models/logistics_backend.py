@@ -5,12 +5,11 @@ import logging
 import re
 from datetime import timedelta
 
-from odoo import api, fields, models
-from odoo.addons.logistics_sync.lib.states import MESSAGE_ATTENTION, MESSAGE_FAILED
+from odoo import Command, api, fields, models
 from odoo.addons.logistics_sync.tools import jobs
 from odoo.exceptions import AccessError, UserError, ValidationError
 
-from ..lib import adapters
+from ..lib import adapters, authority
 
 _logger = logging.getLogger(__name__)
 
@@ -116,7 +115,31 @@ class LogisticsBackend(models.Model):
     )
     circuit_failures = fields.Integer(compute="_compute_circuit_id")
     circuit_opened_at = fields.Datetime(compute="_compute_circuit_id")
-    # Inbound
+    # Inbound: what this system may assert (lib/authority.py)
+    allowed_milestone_code_ids = fields.Many2many(
+        "logistics.milestone.code", "logistics_backend_milestone_code_rel", "backend_id", "code_id",
+        string="May Assert", tracking=True,
+        help="The canonical milestones this system may report. An event with another code is "
+        "kept unapplied, as unauthorized, until an admin widens this and replays it.",
+    )
+    may_assert_pod = fields.Boolean(
+        "May Assert Proof of Delivery", tracking=True,
+        help="Whether this system may report proof of delivery (an evidence milestone, or a "
+        "delivery with a signer or a document), which releases invoices.",
+    )
+    shipment_scope = fields.Selection(
+        [(authority.SCOPE_BOUND, "Shipments bound to it"),
+         (authority.SCOPE_COMPANY, "Every shipment of its company")],
+        required=True, default=authority.SCOPE_BOUND, tracking=True,
+        help="Bound: shipments booked through this backend, linked to it by an admin "
+        "(bindings), or carried by one of its carriers. Every shipment: for a single "
+        "trusted TMS.",
+    )
+    carrier_ids = fields.Many2many(
+        "delivery.carrier", "logistics_backend_delivery_carrier_rel", "backend_id", "carrier_id",
+        string="Carriers", check_company=True,
+        help="Shipments of these carriers are bound to this backend.",
+    )
     secret_ids = fields.One2many(
         "logistics.backend.secret", "backend_id", "Webhook Secrets",
         groups="logistics_sync.group_logistics_admin",
@@ -152,6 +175,22 @@ class LogisticsBackend(models.Model):
     _sql_constraints = [
         ("code_uniq", "unique(code)", "The backend code must be unique."),
     ]
+
+    @api.model
+    def _default_codes(self, backend_type):
+        return self.env["logistics.milestone.code"].search(
+            [("code", "in", authority.DEFAULT_CODES.get(backend_type or "generic", ()))])
+
+    @api.onchange("backend_type")
+    def _onchange_backend_type(self):
+        self.allowed_milestone_code_ids = self._default_codes(self.backend_type)
+
+    def _authority(self):
+        """What this backend may assert, for lib/authority.py."""
+        self.ensure_one()
+        return authority.Authority(
+            backend=self.code, codes=frozenset(self.allowed_milestone_code_ids.mapped("code")),
+            may_assert_pod=self.may_assert_pod, scope=self.shipment_scope)
 
     @api.constrains("code")
     def _check_code(self):
@@ -215,44 +254,17 @@ class LogisticsBackend(models.Model):
             rec.webhook_url = f"{base}/logistics/webhook/{rec.code}" if rec.code else False
 
     def _compute_counters(self):
-        Message = self.env["logistics.sync.message"]
-        stats = {rec.id: {} for rec in self}
-        for backend, direction, state, count in Message._read_group(
-            [("backend_id", "in", self.ids)], ["backend_id", "direction", "state"], ["__count"]
-        ):
-            stats[backend.id][(direction, state)] = count
-        last = dict(
-            Message._read_group(
-                [("backend_id", "in", self.ids), ("direction", "=", "in")],
-                ["backend_id"], ["received_at:max"],
-            )
-        )
-        oldest = dict(
-            Message._read_group(
-                [("backend_id", "in", self.ids), ("direction", "=", "in"),
-                 ("state", "=", "pending")],
-                ["backend_id"], ["received_at:min"],
-            )
-        )
-        now = fields.Datetime.now()
+        counters = self.env["logistics.sync.message"]._backend_counters(self)
         for rec in self:
-            s = stats[rec.id]
-            rec.message_in_count = sum(v for (d, _s), v in s.items() if d == "in")
-            rec.message_done_count = s.get(("in", "done"), 0)
-            rec.message_failed_count = sum(
-                v for (_d, st), v in s.items() if st in MESSAGE_FAILED
-            )
-            rec.message_dead_count = sum(v for (_d, st), v in s.items() if st == "dead")
-            rec.message_attention_count = sum(
-                v for (_d, st), v in s.items() if st in MESSAGE_ATTENTION
-            )
-            rec.message_out_count = s.get(("out", "sent"), 0)
-            rec.last_event_at = last.get(rec)
-            rec.lag_seconds = (now - oldest[rec]).total_seconds() if oldest.get(rec) else 0.0
+            rec.update(counters[rec.id])
 
     # ------------------------------------------------------------------ CRUD
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            if "allowed_milestone_code_ids" not in vals:
+                vals["allowed_milestone_code_ids"] = [
+                    Command.set(self._default_codes(vals.get("backend_type")).ids)]
         records = super().create(vals_list)
         for rec in records:
             if not rec.sudo().secret_ids and rec.env.context.get("logistics_new_secret", True):
@@ -364,7 +376,7 @@ class LogisticsBackend(models.Model):
 
     def action_test_connection(self):
         self.ensure_one()
-        result = self._adapter().test_connection(self._outbound_settings())
+        result = self._adapter().test_connection(self.env["logistics.outbox"]._settings(self))
         if result.outcome != "ok":
             raise UserError(
                 self.env._("Connection to %(url)s failed: %(reason)s", url=self.base_url,
@@ -378,24 +390,6 @@ class LogisticsBackend(models.Model):
                 "message": self.env._("Connection OK (HTTP %s).", result.status_code),
             },
         }
-
-    def _outbound_settings(self):
-        """Everything the HTTP client needs, secrets included (never job arguments)."""
-        self.ensure_one()
-        backend = self.sudo()
-        signing = backend.secret_ids.filtered(
-            lambda s: s.active and (not s.expires_at or s.expires_at > fields.Datetime.now())
-        )[:1]
-        return adapters.OutboundSettings(
-            base_url=backend.base_url or "",
-            auth_type=backend.auth_type,
-            api_key_header=backend.api_key_header,
-            username=backend.auth_username,
-            secret=backend.auth_secret,
-            signing_secret=signing.secret if signing else None,
-            timeout=(backend.timeout_connect or 5.0, backend.timeout_read or 30.0),
-            allow_private=backend.allow_private_network,
-        )
 
     def action_view_messages(self):
         self.ensure_one()

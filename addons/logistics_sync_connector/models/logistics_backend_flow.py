@@ -41,3 +41,13 @@ class LogisticsBackendFlow(models.Model):
         """The flows a new backend starts with, as its adapter proposes them."""
         defaults = backend._adapter().default_flows(backend.backend_type)
         return self.create([dict(values, backend_id=backend.id) for values in defaults])
+
+    @api.model
+    def _inbound_of(self, backend):
+        """The backend's inbound flow, enabled or not; a backend without one receives in
+        real time."""
+        return backend.flow_ids.filtered(lambda f: f.flow == "inbound_milestones")[:1]
+
+    def _hold_seconds(self):
+        """Seconds a new inbox job waits in batch mode (the interval), else 0."""
+        return (self.interval_minutes or 1) * 60.0 if self.enabled and self.mode == "batch" else 0

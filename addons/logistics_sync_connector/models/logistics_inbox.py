@@ -8,10 +8,12 @@ import uuid
 from datetime import datetime, timedelta
 
 from odoo import api, fields, models
+from odoo.addons.logistics_sync.lib.state_machine import is_proof_of_delivery
+from odoo.addons.logistics_sync.lib.states import MESSAGE_SKIPPED
 from odoo.addons.logistics_sync.tools import jobs
-from odoo.addons.logistics_sync.tools.bulk import update_rows
 from odoo.addons.queue_job.exception import RetryableJobError
 
+from ..lib import authority as lib_authority
 from ..lib import events as lib_events
 from .logistics_sync_message import is_concurrency_error
 
@@ -24,9 +26,6 @@ KEPT_HEADERS = (
     "content-type", "user-agent", "webhook-id", "webhook-timestamp", "x-request-id",
     "x-forwarded-for", "x-easypost-event-id",
 )
-# Columns that processing an inbound message changes.
-INBOUND_COLUMNS = ("state", "error", "result", "applied_events", "processed_at", "job_uuid",
-                   "attempts", "next_attempt_at")
 
 
 class LogisticsInbox(models.AbstractModel):
@@ -93,22 +92,19 @@ class LogisticsInbox(models.AbstractModel):
     # ------------------------------------------------------------------ jobs
     @api.model
     def _enqueue(self, backend, eta=None):
-        """Make sure one processing job is waiting for this backend's inbox.
-
-        Called by every accepted webhook: with no job of the backend waiting, it makes
-        one, due at once when none runs either (the first event after a quiet spell is
-        processed straight away), else due after the *linger* (system parameter
-        ``logistics_sync_connector.inbox_linger_ms``, 250 by default; 0 turns it off):
-        events that arrive while the inbox is being processed gather for the next job
-        instead of each starting a job of a few events.
-        """
+        """Make sure one processing job is waiting for this backend's inbox: due at once
+        when none runs, else after the *linger* (``inbox_linger_ms``), so that events
+        arriving meanwhile gather for the next job; in batch mode, after the interval."""
         backend.ensure_one()
         if not eta:
             # Nearly always a job waits already: look for it without building a job.
             waiting, running = jobs.activity(self.env, jobs.inbox_key(backend.id))
             if waiting:
                 return
-            if running:
+            hold = self.env["logistics.backend.flow"]._inbound_of(backend)._hold_seconds()
+            if hold:
+                eta = hold
+            elif running:
                 eta = self._linger() or None
         self._delay(backend, eta)
 
@@ -175,14 +171,10 @@ class LogisticsInbox(models.AbstractModel):
     @api.model
     def _process(self, backend, limit=None):
         """Process this backend's pending inbound messages, oldest first (the body of
-        the job ``logistics.backend._process_inbox``).
-
-        One job at a time per backend: a second one (the inbound channel may run
-        several jobs) would race for the same rows and fail on a serialization error,
-        which queue_job retries only 5 s later; it is postponed by a second instead.
-        A non-empty batch always chains one more job: it runs on a fresh snapshot,
-        so messages committed while this one ran are never left waiting.
-        """
+        the job ``logistics.backend._process_inbox``). One job at a time per backend: a
+        second one would race for the same rows; it is postponed by a second. A non-empty
+        batch chains one more job, on a fresh snapshot, so nothing committed meanwhile
+        waits (in batch mode, only while a backlog is left)."""
         backend.ensure_one()
         if backend.paused:
             return self.env._("Backend paused: messages stay queued.")
@@ -200,11 +192,30 @@ class LogisticsInbox(models.AbstractModel):
             if retry_at:
                 inbox._enqueue(backend, eta=retry_at)
             return self.env._("Nothing to process.")
-        summary = inbox._process_messages(messages)
+        flow = self.env["logistics.backend.flow"]._inbound_of(backend)
+        if flow and not flow.enabled:
+            summary = inbox._skip(messages)
+        else:
+            summary = inbox._process_messages(messages)
+        backlog = inbox._has_due(backend)
+        if flow.enabled and flow.mode == "batch":
+            flow.last_batch_at = fields.Datetime.now()
+            if not backlog:
+                return summary  # the next webhook holds its job for the next batch
         # Due messages this job's snapshot sees but did not claim: a backlog, the next
         # batch starts at once; else the next job lingers for what arrives meanwhile.
-        inbox._chain(backend, backlog=inbox._has_due(backend))
+        inbox._chain(backend, backlog=backlog)
         return summary
+
+    @api.model
+    def _skip(self, messages):
+        """The inbound flow is disabled: keep the messages, visibly unapplied."""
+        now = fields.Datetime.now()
+        messages._write_inbound_outcomes([
+            dict(message._inbound_row(), state=MESSAGE_SKIPPED, processed_at=now,
+                 error=self.env._("The backend's inbound flow is disabled: enable it and replay."))
+            for message in messages], [])
+        return self.env._("%s message(s) skipped: inbound flow disabled.", len(messages))
 
     @api.model
     def _requeue(self):
@@ -293,7 +304,12 @@ class LogisticsInbox(models.AbstractModel):
             parsed.extend(((message, i), e) for i, e in enumerate(events) if i not in done)
             if not events:
                 outcomes[message] = ("done", False, self.env._("No milestone in this event."))
-        shipments = self.env["logistics.shipment.binding"]._match_shipments(backend, parsed)
+        Binding = self.env["logistics.shipment.binding"]
+        shipments, new_bindings = Binding._match_shipments(backend, parsed)
+        rules = backend._authority()
+        bound = Binding._bound_ids(backend, self.env["logistics.shipment"].union(
+            *shipments.values())) if rules.scope == lib_authority.SCOPE_BOUND else ()
+        asserted_ext_ids = set()
         values, owners, problems = [], [], {}
         for (message, index), event in parsed:
             mapped = StatusMap._map_event(event, code_map, status_map)
@@ -308,6 +324,15 @@ class LogisticsInbox(models.AbstractModel):
                     or event.shipment_external_id or "?")
                 continue
             code, reason = mapped
+            refusal = lib_authority.refusal(
+                rules, code.code, is_proof_of_delivery(
+                    code.kind, code.shipment_state or code.code, event.pod_signed_by,
+                    event.pod_document_url),
+                shipment.name, shipment.id in bound)
+            if refusal:
+                problems.setdefault(message, {}).setdefault("unauthorized", set()).add(refusal)
+                continue
+            asserted_ext_ids.add(event.shipment_external_id)
             values.append({
                 "shipment_id": shipment.id,
                 "code_id": code.id,
@@ -323,6 +348,9 @@ class LogisticsInbox(models.AbstractModel):
                 "pod_document_url": event.pod_document_url,
             })
             owners.append((message, index, shipment))
+        # Only what the backend may assert binds it to a shipment.
+        Binding._create_bindings(backend, {
+            ext: shipment for ext, shipment in new_bindings.items() if ext in asserted_ext_ids})
         applied = self._apply_values(values, owners)
         job_uuid = self.env.context.get("job_uuid")
         updates, links = [], []
@@ -330,12 +358,12 @@ class LogisticsInbox(models.AbstractModel):
             failed = applied["failed"].get(message.id)
             if message in outcomes and not failed:
                 state, error, result = outcomes[message]
-                updates.append(dict(self._row(message), state=state, error=error,
+                updates.append(dict(message._inbound_row(), state=state, error=error,
                                     result=result, processed_at=now))
                 continue
             msg_applied = applied["ok"].get(message.id, [])
             links.extend((message.id, shipment_id) for _i, shipment_id in msg_applied)
-            row = self._row(message)
+            row = message._inbound_row()
             row.update(
                 applied_events=json.dumps(sorted(
                     set(json.loads(message.applied_events or "[]")) | {i for i, _s in msg_applied})),
@@ -347,13 +375,14 @@ class LogisticsInbox(models.AbstractModel):
             if failed:
                 row.update(message._retry_values(failed))
             elif message in problems:
-                kind = "unmapped" if "unmapped" in problems[message] else "unmatched"
+                kind = next(k for k in ("unauthorized", "unmapped", "unmatched")
+                            if k in problems[message])
                 row.update(state=kind, error="; ".join(
                     f"{k}: {', '.join(sorted(v))}" for k, v in problems[message].items()))
             else:
                 row.update(state="done", error=False)
             updates.append(row)
-        self._write_rows(messages, updates, links)
+        messages._write_inbound_outcomes(updates, links)
         return self.env._("%s message(s) processed.", len(messages))
 
     @api.model
@@ -393,24 +422,3 @@ class LogisticsInbox(models.AbstractModel):
                 out["failed"][message.id] = str(exc)
         return out
 
-    @api.model
-    def _row(self, message):
-        return {"id": message.id, **{c: message[c] for c in INBOUND_COLUMNS}}
-
-    @api.model
-    def _write_rows(self, messages, rows, links):
-        """Write the outcome of a batch with one UPDATE and link the shipments with one
-        INSERT (one array per column, as tools/bulk.py does)."""
-        if not rows:
-            return
-        messages.flush_model()
-        update_rows(messages, INBOUND_COLUMNS,
-                    [(row["id"], *(row.get(c) for c in INBOUND_COLUMNS)) for row in rows])
-        if links:
-            message_ids, shipment_ids = zip(*sorted(set(links)), strict=True)
-            self.env.cr.execute(
-                """INSERT INTO logistics_sync_message_shipment_rel (message_id, shipment_id)
-                   SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
-                [list(message_ids), list(shipment_ids)],
-            )
-        messages.browse([row["id"] for row in rows]).invalidate_recordset(["shipment_ids"])

@@ -14,6 +14,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
+from ..lib import adapters
 from ..lib import outbound as lib_outbound
 
 _logger = logging.getLogger(__name__)
@@ -73,6 +74,9 @@ class LogisticsOutbox(models.AbstractModel):
             "res_model": record._name if record else False,
             "res_id": record.id if record else False,
         })
+        if record and record._name == "logistics.shipment":
+            # Booked through this backend: the shipment is in its scope from now on.
+            self.env["logistics.shipment.binding"]._bind(backend, record)
         flow_rec = backend._flow(flow)
         if not flow_rec or flow_rec.mode == "realtime":
             self._enqueue_send(message)
@@ -150,6 +154,26 @@ class LogisticsOutbox(models.AbstractModel):
 
     # ------------------------------------------------------------------ send
     @api.model
+    def _settings(self, backend):
+        """Everything the HTTP client needs, secrets included (never job arguments): read
+        with sudo, the integration user has no access to secrets."""
+        backend.ensure_one()
+        backend = backend.sudo()
+        signing = backend.secret_ids.filtered(
+            lambda s: s.active and (not s.expires_at or s.expires_at > fields.Datetime.now())
+        )[:1]
+        return adapters.OutboundSettings(
+            base_url=backend.base_url or "",
+            auth_type=backend.auth_type,
+            api_key_header=backend.api_key_header,
+            username=backend.auth_username,
+            secret=backend.auth_secret,
+            signing_secret=signing.secret if signing else None,
+            timeout=(backend.timeout_connect or 5.0, backend.timeout_read or 30.0),
+            allow_private=backend.allow_private_network,
+        )
+
+    @api.model
     def _blocking_predecessor(self, message):
         """An earlier undelivered message for the same ordering key, if any."""
         if not message.ordering_key:
@@ -195,7 +219,7 @@ class LogisticsOutbox(models.AbstractModel):
         wait = self._rate_limit_wait(backend, now)
         if wait:
             raise RetryableJobError(self.env._("Rate limit"), seconds=wait, ignore_retry=True)
-        settings = backend._outbound_settings()
+        settings = self._settings(backend)
         # Whatever may still fail on a concurrent job (the circuit's half-open write)
         # fails now, before the request goes out: a job retried after sending would
         # deliver the message twice.
@@ -243,7 +267,7 @@ class LogisticsOutbox(models.AbstractModel):
         """Cron: each due batch-mode flow sends its pending messages in one request."""
         now = fields.Datetime.now()
         flows = self.env["logistics.backend.flow"].search([
-            ("enabled", "=", True), ("mode", "=", "batch"),
+            ("enabled", "=", True), ("mode", "=", "batch"), ("flow", "!=", "inbound_milestones"),
             ("backend_id.active", "=", True), ("backend_id.paused", "=", False),
         ])
         for flow in flows:
@@ -281,7 +305,7 @@ class LogisticsOutbox(models.AbstractModel):
             messages.write({"batch_key": key})
         payload = {"type": "batch", "id": key,
                    "events": [json.loads(m.payload) for m in messages]}
-        settings = backend._outbound_settings()
+        settings = self._settings(backend)
         self.env.flush_all()  # fail before sending, not after (see _send)
         result = backend._adapter().send(settings, "batch", key, payload)
         self._record_result(messages, result)

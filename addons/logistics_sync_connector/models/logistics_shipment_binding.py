@@ -20,7 +20,9 @@ class LogisticsShipmentBinding(models.Model):
     backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
     shipment_id = fields.Many2one("logistics.shipment", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="shipment_id.company_id", store=True, index=True)
-    external_id = fields.Char("External ID", required=True)
+    # Empty for a shipment bound without an id of the backend's (booked through it,
+    # linked by an admin): it still puts the shipment in the backend's scope.
+    external_id = fields.Char("External ID")
 
     _sql_constraints = [
         ("external_uniq", "unique(backend_id, external_id)",
@@ -29,7 +31,10 @@ class LogisticsShipmentBinding(models.Model):
 
     @api.model
     def _match_shipments(self, backend, parsed):
-        """{event key: shipment} via binding (external id), reference, tracking number."""
+        """``({event key: shipment}, {external id: shipment})``: each event's shipment, by
+        binding (external id), reference or tracking number, and the external ids seen
+        for the first time, which the caller binds once it knows the backend may speak
+        of that shipment."""
         Shipment = self.env["logistics.shipment"]
         ext_ids = {e.shipment_external_id for _m, e in parsed if e.shipment_external_id}
         refs = {e.shipment_reference for _m, e in parsed if e.shipment_reference}
@@ -56,9 +61,7 @@ class LogisticsShipmentBinding(models.Model):
                 if event.shipment_external_id and event.shipment_external_id not in by_ext:
                     new_bindings[event.shipment_external_id] = shipment
                     by_ext[event.shipment_external_id] = shipment
-        if new_bindings:
-            self._create_bindings(backend, new_bindings)
-        return result
+        return result, new_bindings
 
     @api.model
     def _create_bindings(self, backend, new_bindings):
@@ -78,3 +81,31 @@ class LogisticsShipmentBinding(models.Model):
                     self.create(vals)
             except pg_errors.UniqueViolation:
                 _logger.debug("backend %s: %s bound concurrently", backend.code, vals["external_id"])
+
+    @api.model
+    def _bound_ids(self, backend, shipments):
+        """The ids of ``shipments`` bound to ``backend``: by a binding, or carried by one
+        of its carriers (lib/authority.py, scope "bound")."""
+        if not shipments:
+            return set()
+        # Ids compared in SQL: the integration user needs no access to carriers for it.
+        self.flush_model(["backend_id", "shipment_id"])
+        shipments.flush_recordset(["carrier_id"])
+        self.env.cr.execute(
+            """SELECT shipment_id FROM logistics_shipment_binding
+                WHERE backend_id = %s AND shipment_id = ANY(%s)
+               UNION
+               SELECT s.id FROM logistics_shipment s
+                 JOIN logistics_backend_delivery_carrier_rel r
+                   ON r.carrier_id = s.carrier_id AND r.backend_id = %s
+                WHERE s.id = ANY(%s)""",
+            [backend.id, shipments.ids, backend.id, shipments.ids],
+        )
+        return {row[0] for row in self.env.cr.fetchall()}
+
+    @api.model
+    def _bind(self, backend, shipment):
+        """Bind a shipment to a backend without an external id (booked through it)."""
+        if not self.search_count([("backend_id", "=", backend.id),
+                                  ("shipment_id", "=", shipment.id)], limit=1):
+            self.create({"backend_id": backend.id, "shipment_id": shipment.id})

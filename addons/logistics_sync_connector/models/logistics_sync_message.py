@@ -7,10 +7,13 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.addons.logistics_sync.lib.states import (
+    MESSAGE_ATTENTION,
+    MESSAGE_FAILED,
     MESSAGE_PENDING,
     MESSAGE_PURGEABLE,
     MESSAGE_REPLAYABLE,
 )
+from odoo.addons.logistics_sync.tools.bulk import update_rows
 from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
@@ -25,12 +28,17 @@ def is_concurrency_error(exc):
     return isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
 
 
+# Columns that processing an inbound message changes.
+INBOUND_COLUMNS = ("state", "error", "result", "applied_events", "processed_at", "job_uuid",
+                   "attempts", "next_attempt_at")
 STATES = [
     ("pending", "Pending"),
     ("done", "Processed"),
     ("sent", "Sent"),
     ("unmapped", "Unmapped code"),
     ("unmatched", "Unmatched shipment"),
+    ("unauthorized", "Outside the backend's authority"),
+    ("skipped", "Skipped (inbound flow disabled)"),
     ("invalid", "Invalid payload"),
     ("failed", "Failed"),
     ("dead", "Dead"),
@@ -127,6 +135,35 @@ class LogisticsSyncMessage(models.Model):
         for rec in self:
             rec.job_id = by_uuid.get(rec.job_uuid, False)
 
+    @api.model
+    def _backend_counters(self, backends):
+        """{backend id: values of the backend's counter fields} from its messages."""
+        stats = {backend.id: {} for backend in backends}
+        for backend, direction, state, count in self._read_group(
+            [("backend_id", "in", backends.ids)], ["backend_id", "direction", "state"], ["__count"]
+        ):
+            stats[backend.id][(direction, state)] = count
+        inbound = [("backend_id", "in", backends.ids), ("direction", "=", "in")]
+        last = dict(self._read_group(inbound, ["backend_id"], ["received_at:max"]))
+        oldest = dict(self._read_group(inbound + [("state", "=", MESSAGE_PENDING)],
+                                       ["backend_id"], ["received_at:min"]))
+        now = fields.Datetime.now()
+        result = {}
+        for backend in backends:
+            s = stats[backend.id]
+            result[backend.id] = {
+                "message_in_count": sum(v for (d, _s), v in s.items() if d == "in"),
+                "message_done_count": s.get(("in", "done"), 0),
+                "message_failed_count": sum(v for (_d, st), v in s.items() if st in MESSAGE_FAILED),
+                "message_dead_count": sum(v for (_d, st), v in s.items() if st == "dead"),
+                "message_attention_count": sum(
+                    v for (_d, st), v in s.items() if st in MESSAGE_ATTENTION),
+                "message_out_count": s.get(("out", "sent"), 0),
+                "last_event_at": last.get(backend),
+                "lag_seconds": (now - oldest[backend]).total_seconds() if oldest.get(backend) else 0.0,
+            }
+        return result
+
     # ================================================================== UI actions
     def action_replay(self):
         """Managers: process again (inbound) or send again (outbound)."""
@@ -171,6 +208,28 @@ class LogisticsSyncMessage(models.Model):
             "state": "pending", "error": error, "attempts": attempts,
             "next_attempt_at": fields.Datetime.now() + timedelta(seconds=delay),
         }
+
+    def _inbound_row(self):
+        """The columns of ``INBOUND_COLUMNS`` of this message, with its id."""
+        self.ensure_one()
+        return {"id": self.id, **{c: self[c] for c in INBOUND_COLUMNS}}
+
+    def _write_inbound_outcomes(self, rows, links):
+        """Write the outcome of a batch with one UPDATE and link the shipments with one
+        INSERT (one array per column, as tools/bulk.py does)."""
+        if not rows:
+            return
+        self.flush_model()
+        update_rows(self, INBOUND_COLUMNS,
+                    [(row["id"], *(row.get(c) for c in INBOUND_COLUMNS)) for row in rows])
+        if links:
+            message_ids, shipment_ids = zip(*sorted(set(links)), strict=True)
+            self.env.cr.execute(
+                """INSERT INTO logistics_sync_message_shipment_rel (message_id, shipment_id)
+                   SELECT * FROM unnest(%s::int[], %s::int[]) ON CONFLICT DO NOTHING""",
+                [list(message_ids), list(shipment_ids)],
+            )
+        self.browse([row["id"] for row in rows]).invalidate_recordset(["shipment_ids"])
 
     # ================================================================== jobs and crons
     def _send(self):

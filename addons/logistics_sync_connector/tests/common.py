@@ -5,6 +5,7 @@ import json
 import time
 import uuid
 
+from odoo import Command
 from odoo.tests import new_test_user
 from odoo.tests.common import HttpCase, TransactionCase, _super_send
 
@@ -52,6 +53,10 @@ class ConnectorMixin:
             "backend_type": "tms",
             "adapter": "generic",
             "integration_user_id": cls.integration_user.id,
+            # A single trusted TMS: every code, proof of delivery, every shipment.
+            "shipment_scope": "company",
+            "may_assert_pod": True,
+            "allowed_milestone_code_ids": [Command.set(cls.env["logistics.milestone.code"].search([]).ids)],
         })
         cls.env["logistics.backend.secret"].create(
             {"backend_id": cls.backend.id, "secret": TMS_SECRET})

@@ -4,6 +4,7 @@
 import json
 from pathlib import Path
 
+from odoo import Command
 from odoo.tests import tagged
 
 from ..lib import signatures
@@ -20,10 +21,16 @@ class TestEasyPostWebhook(WebhookCase):
         super().setUpClass()
         cls.easypost = cls.env["logistics.backend"].with_context(logistics_new_secret=False).create({
             "name": "EasyPost", "code": "test-easypost", "backend_type": "carrier",
-            "adapter": "easypost", "integration_user_id": cls.integration_user.id})
+            "adapter": "easypost", "integration_user_id": cls.integration_user.id,
+            "may_assert_pod": True})
         cls.env["logistics.backend.secret"].create({"backend_id": cls.easypost.id, "secret": SECRET})
+        # Shipments of this carrier are in the backend's scope.
+        carrier = cls.env["delivery.carrier"].create({
+            "name": "EasyPost Road", "product_id": cls.env["product.product"].create(
+                {"name": "EasyPost shipping", "type": "service"}).id})
+        cls.easypost.carrier_ids = [Command.set(carrier.ids)]
         cls.ep_shipment = cls.env["logistics.shipment"].create(
-            {"name": "EP-SHP-1", "tracking_number": "EZ4000000004"})
+            {"name": "EP-SHP-1", "tracking_number": "EZ4000000004", "carrier_id": carrier.id})
 
     def post_easypost(self, name, secret=SECRET):
         body = (FIXTURES / name).read_bytes()

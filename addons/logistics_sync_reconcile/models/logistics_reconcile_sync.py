@@ -25,6 +25,7 @@ class LogisticsReconcileSync(models.Model):
             ("dead", "Dead"),
             ("unmapped", "Unmapped code"),
             ("unmatched", "Unmatched shipment"),
+            ("unauthorized", "Outside the backend's authority"),
             ("invalid", "Invalid payload"),
             ("duplicate", "Duplicate milestone reports"),
         ],
