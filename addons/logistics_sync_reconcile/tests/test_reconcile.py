@@ -91,6 +91,21 @@ class TestReconciliation(InvoiceReleaseCase):
             dead.with_user(self.manager).action_replay_messages()
         self.assertFalse(self.rows("logistics.reconcile.sync", backend_id=backend.id, issue="dead"))
 
+    def test_messages_outside_a_backends_authority_are_sync_issues(self):
+        user = new_test_user(self.env, "rec-integration-2",
+                             groups="base.group_user,logistics_sync_connector.group_logistics_integration")
+        backend = self.env["logistics.backend"].create({
+            "name": "Rec 2", "code": "rec-carrier", "backend_type": "carrier",
+            "integration_user_id": user.id})
+        base = {"backend_id": backend.id, "company_id": self.company.id, "direction": "in",
+                "payload": "{}"}
+        self.env["logistics.sync.message"].create([
+            dict(base, event_id="1", state="unauthorized"), dict(base, event_id="2", state="skipped")])
+        rows = self.rows("logistics.reconcile.sync", backend_id=backend.id)
+        self.assertEqual({r.issue: r.message_count for r in rows}, {"unauthorized": 1},
+                         "a skipped message waits for its flow, it is no sync issue")
+        self.assertEqual(backend.message_attention_count, 1)
+
     def test_quantity_mismatch(self):
         order = self.order(qty=10)
         self.deliver(order.picking_ids)
