@@ -53,11 +53,7 @@ class LogisticsMilestoneAddWizard(models.TransientModel):
                     "res_id": shipment.id,
                 }
             )
-            shipment.pod_attachment_id = attachment
-            shipment.message_post(
-                body=self.env._("Proof of delivery document attached."),
-                attachment_ids=attachment.ids,
-            )
+            shipment._logistics_attach_pod(attachment)
         if result["status"] == "duplicate":
             return {
                 "type": "ir.actions.client",
