@@ -36,7 +36,7 @@ class LogisticsMilestoneAddWizard(models.TransientModel):
                     "shipment_id": shipment.id,
                     "code_id": self.code_id.id,
                     "occurred_at": self.occurred_at,
-                    "source": "manual",
+                    "source": self.env["logistics.shipment.milestone"]._logistics_manual_source(),
                     "location": self.location,
                     "reason_id": self.reason_id.id,
                     "detail": self.detail,
