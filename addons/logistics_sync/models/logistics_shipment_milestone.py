@@ -34,7 +34,8 @@ INSERT_FIELDS = (
 
 DUPLICATE_FIELDS = ("milestone_id", "source", "received_at", "external_event_id", "external_code",
                     "detail")
-# What only a manager's correction sets: never given at creation, outside the entry point.
+# What a manager's correction (voided…) or the derivation (effect) sets: never given to
+# create outside the entry point.
 CORRECTION_FIELDS = ("voided", "void_reason", "voided_by_id", "effect")
 # What deduplication and state derivation read of a milestone (see _state_rows).
 MilestoneRow = namedtuple("MilestoneRow", "id shipment_id code_id occurred_at voided effect "
