@@ -91,10 +91,10 @@ class LogisticsShipment(models.Model):
     )
     milestone_count = fields.Integer(compute="_compute_milestone_count")
     pod_received = fields.Boolean("POD Received", readonly=True, copy=False, index=True)
-    pod_signed_by = fields.Char("POD Signed By", tracking=True, copy=False)
-    pod_date = fields.Datetime("POD Time", copy=False)
-    pod_document_url = fields.Char("POD Document URL", copy=False)
-    pod_attachment_id = fields.Many2one("ir.attachment", "POD Document", copy=False)
+    pod_signed_by = fields.Char("POD Signed By", readonly=True, tracking=True, copy=False)
+    pod_date = fields.Datetime("POD Time", readonly=True, copy=False)
+    pod_document_url = fields.Char("POD Document URL", readonly=True, copy=False)
+    pod_attachment_id = fields.Many2one("ir.attachment", "POD Document", readonly=True, copy=False)
     is_late = fields.Boolean(compute="_compute_is_late", search="_search_is_late")
     needs_attention = fields.Boolean(
         compute="_compute_needs_attention", search="_search_needs_attention"
@@ -181,6 +181,7 @@ class LogisticsShipment(models.Model):
     # ------------------------------------------------------------------ CRUD
     @api.model_create_multi
     def create(self, vals_list):
+        self._logistics_check_facts(vals_list)
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
@@ -193,6 +194,7 @@ class LogisticsShipment(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        self._logistics_check_facts([vals])
         before = {s.id: (s.pod_received, s.state) for s in self} if (
             "pod_received" in vals or "state" in vals) else None
         res = super().write(vals)

@@ -9,6 +9,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from ..lib import state_machine
+from ..tools import guard
 from ..tools.bulk import can_insert, insert_rows
 
 _logger = logging.getLogger(__name__)
@@ -33,6 +34,9 @@ INSERT_FIELDS = (
 
 DUPLICATE_FIELDS = ("milestone_id", "source", "received_at", "external_event_id", "external_code",
                     "detail")
+# What a manager's correction (voided…) or the derivation (effect) sets: never given to
+# create outside the entry point.
+CORRECTION_FIELDS = ("voided", "void_reason", "voided_by_id", "effect")
 # What deduplication and state derivation read of a milestone (see _state_rows).
 MilestoneRow = namedtuple("MilestoneRow", "id shipment_id code_id occurred_at voided effect "
                                           "pod_signed_by pod_document_url reason_id")
@@ -115,14 +119,32 @@ class LogisticsShipmentMilestone(models.Model):
             rec.display_name = f"{rec.code_id.display_name or ''} {when}".strip()
 
     # ------------------------------------------------------------------ CRUD
+    @api.model
+    def _logistics_manual_source(self):
+        """The source of a milestone that a person adds: ``manual:<login>``."""
+        return f"manual:{self.env.user.login}"
+
     @api.model_create_multi
     def create(self, vals_list):
+        # Outside the entry point (_apply_milestones), a person adds the milestone:
+        # the system names the source, and the state is derived again (no context
+        # key skips it).
+        entry_point = guard.is_trusted(guard.DERIVATION)
+        if not entry_point:
+            guard.check(self.env, guard.DERIVATION, {f for vals in vals_list for f in vals},
+                        CORRECTION_FIELDS, self.env._("Milestone"))
+            source = self._logistics_manual_source()
+            vals_list = [dict(vals, source=source) for vals in vals_list]
         records = super().create(vals_list)
-        if not self.env.context.get("logistics_skip_recompute"):
+        if not (entry_point and self.env.context.get("logistics_skip_recompute")):
             records.shipment_id._logistics_recompute_state()
         return records
 
     def write(self, vals):
+        # Immutable once recorded: only a manager's correction (_void) changes a
+        # milestone; the derivation writes its effect.
+        if not (guard.is_trusted(guard.DERIVATION) and set(vals) <= {"effect"}):
+            guard.check(self.env, guard.CORRECTION, vals, vals, self.env._("Milestone"))
         if "effect" in vals and len(vals) == 1:
             return super().write(vals)
         shipments = self.shipment_id
@@ -132,6 +154,9 @@ class LogisticsShipmentMilestone(models.Model):
         return res
 
     def unlink(self):
+        if not guard.allowed(self.env, guard.CORRECTION):
+            raise AccessError(self.env._(
+                "Milestones are never deleted: a Logistics Manager voids them with Correct."))
         shipments = self.shipment_id
         res = super().unlink()
         shipments.exists()._logistics_recompute_state()
@@ -150,7 +175,8 @@ class LogisticsShipmentMilestone(models.Model):
         if not vals_list:
             return self.browse()
         if not can_insert(self, vals_list, INSERT_FIELDS):
-            return self.with_context(logistics_skip_recompute=True).create(vals_list)
+            with guard.trusted(guard.DERIVATION):  # the entry point's: its source, derived later
+                return self.with_context(logistics_skip_recompute=True).create(vals_list)
         self.check_access("create")
         codes = {c.id: c.code for c in self.env["logistics.milestone.code"]._code_map().values()}
         shipments = self.env["logistics.shipment"].browse({v["shipment_id"] for v in vals_list})
@@ -190,7 +216,8 @@ class LogisticsShipmentMilestone(models.Model):
         if not vals_list:
             return Duplicate
         if not can_insert(Duplicate, vals_list, DUPLICATE_FIELDS):
-            return Duplicate.create(vals_list)
+            with guard.trusted(guard.DERIVATION):  # the entry point's: its source
+                return Duplicate.create(vals_list)
         Duplicate.check_access("create")
         milestones = self.browse({v["milestone_id"] for v in vals_list})
         where = {m.id: (m.shipment_id.id, m.company_id.id) for m in milestones}
@@ -230,4 +257,5 @@ class LogisticsShipmentMilestone(models.Model):
                     reason=reason,
                 )
             )
-        self.write({"voided": True, "void_reason": reason, "voided_by_id": self.env.uid})
+        with guard.trusted(guard.CORRECTION):
+            self.write({"voided": True, "void_reason": reason, "voided_by_id": self.env.uid})

@@ -1,7 +1,10 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import AccessError
+
+from ..tools import guard
 
 
 class LogisticsShipmentMilestoneDuplicate(models.Model):
@@ -21,3 +24,21 @@ class LogisticsShipmentMilestoneDuplicate(models.Model):
     external_event_id = fields.Char("External Event ID")
     external_code = fields.Char()
     detail = fields.Text()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A report's source is the system's to name (see the milestone's create).
+        if not guard.is_trusted(guard.DERIVATION):
+            source = self.env["logistics.shipment.milestone"]._logistics_manual_source()
+            vals_list = [dict(vals, source=source) for vals in vals_list]
+        return super().create(vals_list)
+
+    def write(self, vals):
+        # Immutable once recorded, as the milestone it reports.
+        guard.check(self.env, guard.CORRECTION, vals, vals, self.env._("Duplicate report"))
+        return super().write(vals)
+
+    def unlink(self):
+        if not guard.allowed(self.env, guard.CORRECTION):
+            raise AccessError(self.env._("Duplicate milestone reports are never deleted."))
+        return super().unlink()

@@ -6,7 +6,7 @@ from collections import defaultdict
 from odoo import api, models
 
 from ..lib import state_machine
-from ..tools import bulk
+from ..tools import bulk, guard
 from ..tools.bulk import update_rows
 
 # Milestones not inserted yet arrive after every stored one (POD tie-break).
@@ -39,6 +39,47 @@ class LogisticsShipmentStateMixin(models.AbstractModel):
         "current_milestone_id", "current_reason_id", "last_event_at", "date_picked_up",
         "date_delivered", "pod_date", "pod_document_url",
     )
+
+    # Facts: what the milestones decide (docs/architecture.md, "Facts are read-only").
+    # Written by the derivation below, or by an entry point in a trusted DERIVATION
+    # block; create / write refuse them to everyone below Settings administrator.
+    _LOGISTICS_FACT_FIELDS = (
+        "state", "current_milestone_id", "current_reason_id", "last_event_at", "date_picked_up",
+        "date_delivered", "pod_received", "pod_date", "pod_signed_by", "pod_document_url",
+        "pod_attachment_id",
+    )
+
+    def _logistics_check_facts(self, vals_list):
+        """Refuse facts among these create / write values outside the entry point."""
+        written = {fname for vals in vals_list for fname in vals}
+        if not written.isdisjoint(self._LOGISTICS_FACT_FIELDS):
+            guard.check(self.env, guard.DERIVATION, written, self._LOGISTICS_FACT_FIELDS,
+                        self.env._("Shipment"))
+
+    @api.model
+    def default_get(self, fields):
+        # default_<field> context keys and personal defaults (ir.default) are the
+        # caller's too: a new shipment's facts start from their field defaults.
+        defaults = super().default_get(fields)
+        facts = [f for f in self._LOGISTICS_FACT_FIELDS if f in defaults]
+        if facts and not guard.allowed(self.env, guard.DERIVATION):
+            for fname in facts:
+                field = self._fields[fname]
+                if field.default:
+                    defaults[fname] = field.default(self)
+                else:
+                    del defaults[fname]
+        return defaults
+
+    def _logistics_attach_pod(self, attachment):
+        """Entry point: record ``attachment`` as this shipment's POD document (the Add
+        Milestone wizard's upload), logged in the chatter."""
+        self.ensure_one()
+        self.check_access("write")
+        with guard.trusted(guard.DERIVATION):
+            self.pod_attachment_id = attachment
+        self.message_post(body=self.env._("Proof of delivery document attached."),
+                          attachment_ids=attachment.ids)
 
     def _logistics_after_derived_change(self, before):
         """Hook: the state or POD flag of these shipments was just written, through
@@ -141,29 +182,31 @@ class LogisticsShipmentStateMixin(models.AbstractModel):
     def _logistics_write_derived(self, derived, new_ids=None):
         """Write a :meth:`_logistics_derive` result; ``new_ids`` maps provisional keys to
         the ids of the inserted milestones. Returns the shipments written."""
-        Milestone = self.env["logistics.shipment.milestone"]
-        new_ids = new_ids or {}
-        update_rows(Milestone, ("effect",), [
-            (key, effect) for key, effect in derived["effects"].items() if isinstance(key, int)],
-            log=False)
-        sql_of, orm_of = {}, {}
-        for shipment_id, (sql, orm) in derived["changes"].items():
-            if sql:
-                sql["current_milestone_id"] = new_ids.get(
-                    sql["current_milestone_id"], sql["current_milestone_id"])
-                sql_of[shipment_id] = tuple(sql[k] or None for k in self._LOGISTICS_SQL_FIELDS)
-            if orm:
-                orm_of[shipment_id] = orm
-        if orm_of and self._logistics_orm_write_needed():
-            update_rows(self, self._LOGISTICS_SQL_FIELDS, [(i, *v) for i, v in sql_of.items()])
-            orm_groups = {}
-            for shipment_id, orm in orm_of.items():
-                orm_groups.setdefault(tuple(sorted(orm.items())), []).append(shipment_id)
-            for orm_vals, ids in orm_groups.items():
-                self.browse(ids).write(dict(orm_vals))
-        else:
-            self._logistics_bulk_write(sql_of, orm_of)
-        return self.browse(derived["changes"])
+        # The derivation writes the facts: the one trusted DERIVATION block of the shipment.
+        with guard.trusted(guard.DERIVATION):
+            Milestone = self.env["logistics.shipment.milestone"]
+            new_ids = new_ids or {}
+            update_rows(Milestone, ("effect",), [
+                (key, effect) for key, effect in derived["effects"].items() if isinstance(key, int)],
+                log=False)
+            sql_of, orm_of = {}, {}
+            for shipment_id, (sql, orm) in derived["changes"].items():
+                if sql:
+                    sql["current_milestone_id"] = new_ids.get(
+                        sql["current_milestone_id"], sql["current_milestone_id"])
+                    sql_of[shipment_id] = tuple(sql[k] or None for k in self._LOGISTICS_SQL_FIELDS)
+                if orm:
+                    orm_of[shipment_id] = orm
+            if orm_of and self._logistics_orm_write_needed():
+                update_rows(self, self._LOGISTICS_SQL_FIELDS, [(i, *v) for i, v in sql_of.items()])
+                orm_groups = {}
+                for shipment_id, orm in orm_of.items():
+                    orm_groups.setdefault(tuple(sorted(orm.items())), []).append(shipment_id)
+                for orm_vals, ids in orm_groups.items():
+                    self.browse(ids).write(dict(orm_vals))
+            else:
+                self._logistics_bulk_write(sql_of, orm_of)
+            return self.browse(derived["changes"])
 
     def _logistics_orm_write_needed(self):
         """Whether the state and POD flags must go through ``write``: for the chatter

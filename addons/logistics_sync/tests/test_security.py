@@ -75,7 +75,9 @@ class TestSecurity(LogisticsCase):
              "code": "strike", "name": "Strike"})
         self.assertTrue(admin.has_group("logistics_sync.group_logistics_manager"))
         self.assertTrue(admin.has_group("logistics_sync.group_logistics_user"))
-        self.shipment_a.with_user(self.manager).milestone_ids.unlink()
+        # Milestones are facts: a manager voids them (Correct), never deletes them.
+        with self.assertRaises(AccessError):
+            self.shipment_a.with_user(self.manager).milestone_ids.unlink()
 
     def test_no_access_without_logistics_group(self):
         outsider = new_test_user(self.env, "outsider", groups="base.group_user")

@@ -31,7 +31,7 @@ class TestWizards(LogisticsCase):
         self.assertEqual(shipment.pod_signed_by, "R. Receiver")
         self.assertEqual(shipment.pod_attachment_id.name, f"POD {shipment.name}")
         self.assertEqual(base64.b64decode(shipment.pod_attachment_id.datas), b"%PDF-1.4 signed pod")
-        self.assertEqual(shipment.milestone_ids.source, "manual")
+        self.assertEqual(shipment.milestone_ids.source, "manual:logistics_user")
         self.assertEqual(shipment.milestone_ids.location, "Dock 4")
         # Adding the same milestone again is reported as a duplicate.
         again = wizard_env.create({"shipment_id": shipment.id, "occurred_at": at(4),

@@ -38,11 +38,17 @@ def is_trusted(scope):
     return scope in _TRUSTED.get()
 
 
+def allowed(env, scope):
+    """Whether a guarded change may run: inside a trusted block of ``scope``, or by a
+    Settings administrator (or the superuser)."""
+    return is_trusted(scope) or env.su or env.user.has_group("base.group_system")
+
+
 def check(env, scope, written, guarded, what):
     """Refuse a write of ``guarded`` fields among ``written`` outside a trusted block of
     ``scope``, unless the user is a Settings administrator (or the superuser)."""
     touched = sorted(set(written) & set(guarded))
-    if not touched or is_trusted(scope) or env.su or env.user.has_group("base.group_system"):
+    if not touched or allowed(env, scope):
         return
     raise AccessError(env._(
         "%(what)s: %(fields)s can only change through its entry point.",

@@ -36,7 +36,7 @@ class LogisticsMilestoneAddWizard(models.TransientModel):
                     "shipment_id": shipment.id,
                     "code_id": self.code_id.id,
                     "occurred_at": self.occurred_at,
-                    "source": "manual",
+                    "source": self.env["logistics.shipment.milestone"]._logistics_manual_source(),
                     "location": self.location,
                     "reason_id": self.reason_id.id,
                     "detail": self.detail,
@@ -53,11 +53,7 @@ class LogisticsMilestoneAddWizard(models.TransientModel):
                     "res_id": shipment.id,
                 }
             )
-            shipment.pod_attachment_id = attachment
-            shipment.message_post(
-                body=self.env._("Proof of delivery document attached."),
-                attachment_ids=attachment.ids,
-            )
+            shipment._logistics_attach_pod(attachment)
         if result["status"] == "duplicate":
             return {
                 "type": "ir.actions.client",
