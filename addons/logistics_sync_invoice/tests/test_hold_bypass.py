@@ -23,7 +23,7 @@ OVERRIDE_VALUES = [
 
 @tagged("post_install", "-at_install")
 class TestHoldBypass(InvoiceReleaseHttpCase):
-    """The POD hold, attacked over RPC by restricted users."""
+    """The POD hold and the release policy, attacked over RPC by restricted users."""
 
     @classmethod
     def setUpClass(cls):
@@ -69,6 +69,10 @@ class TestHoldBypass(InvoiceReleaseHttpCase):
         self.assertFalse(self.env["logistics.invoice.release"].search(
             [("shipment_id", "in", order.logistics_shipment_ids.ids)]))
         self.assertFalse(order.logistics_shipment_ids.invoice_ids)
+
+    def policy_tracking(self, record):
+        return record.message_ids.tracking_value_ids.filtered(
+            lambda t: t.field_id.name == "logistics_invoice_policy")
 
     # ------------------------------------------------------------------ the hold
     def test_action_post_never_posts_a_held_invoice(self):
@@ -142,3 +146,55 @@ class TestHoldBypass(InvoiceReleaseHttpCase):
         self.assertEqual(invoice.state, "posted")
         self.assertFalse(invoice.logistics_pod_override)
         self.assertEqual(shipment.invoice_release_ids.invoice_id, invoice)
+
+    # ------------------------------------------------------------------ the policy
+    def test_salesperson_and_billing_cannot_change_the_policy(self):
+        self.login(self.salesperson)
+        # From the defaults (the customer's policy), an order is created and confirmed.
+        order_id = self.rpc("sale.order", "create", {
+            "partner_id": self.customer.id, "logistics_invoice_policy": "on_pod",
+            "order_line": [[0, 0, {"product_id": self.product.id, "product_uom_qty": 1}]]})
+        self.rpc("sale.order", "action_confirm", [order_id])
+        order = self.env["sale.order"].browse(order_id)
+        self.assertEqual((order.state, order.logistics_invoice_policy), ("sale", "on_pod"))
+        self.assertFalse(self.rpc("sale.order", "read", [order_id],
+                                  ["logistics_invoice_policy_editable"])[0][
+                                      "logistics_invoice_policy_editable"])
+        self.assertRpcAccessError("sale.order", "write", [order_id],
+                                  {"logistics_invoice_policy": "manual"})
+        self.assertRpcAccessError("sale.order", "create", {
+            "partner_id": self.customer.id, "logistics_invoice_policy": "manual"})
+        self.assertRpcAccessError("res.partner", "write", [self.customer.id],
+                                  {"logistics_invoice_policy": "manual"})
+        self.assertRpcAccessError("res.partner", "create",
+                                  {"name": "Manual Co", "logistics_invoice_policy": "manual"})
+        # A contact without a policy of its own (the company default) is fine.
+        self.rpc("res.partner", "create", {"name": "Default Co", "logistics_invoice_policy": False})
+        self.login(self.billing)
+        self.assertRpcAccessError("sale.order", "write", [order_id],
+                                  {"logistics_invoice_policy": "manual"})
+        order.invalidate_recordset()
+        self.customer.invalidate_recordset()
+        self.assertEqual(order.logistics_invoice_policy, "on_pod")
+        self.assertEqual(self.customer.logistics_invoice_policy, "on_pod")
+
+    def test_managers_change_the_policy_and_it_is_tracked(self):
+        order = self.order()
+        self.login(self.billing_manager)
+        self.assertTrue(self.rpc("sale.order", "read", [order.id],
+                                 ["logistics_invoice_policy_editable"])[0][
+                                     "logistics_invoice_policy_editable"])
+        self.rpc("sale.order", "write", [order.id], {"logistics_invoice_policy": "manual"})
+        order.invalidate_recordset()
+        self.assertEqual(order.logistics_invoice_policy, "manual")
+        tracking = self.policy_tracking(order)
+        self.assertEqual(len(tracking), 1)
+        self.assertEqual(tracking.mail_message_id.author_id, self.billing_manager.partner_id)
+        self.login(self.logistics_manager)
+        self.rpc("res.partner", "write", [self.customer.id],
+                 {"logistics_invoice_policy": "on_delivery"})
+        self.customer.invalidate_recordset()
+        self.assertEqual(self.customer.logistics_invoice_policy, "on_delivery")
+        tracking = self.policy_tracking(self.customer)
+        self.assertEqual(len(tracking), 1)
+        self.assertEqual(tracking.mail_message_id.author_id, self.logistics_manager.partner_id)
