@@ -3,9 +3,14 @@
 
 from collections import defaultdict
 
-from odoo import Command, fields, models
-from odoo.exceptions import UserError
+from odoo import Command, api, fields, models
+from odoo.addons.logistics_sync.tools import guard
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import float_compare
+
+# Written by the override wizard only (guard.OVERRIDE): they say who posted without POD.
+OVERRIDE_FIELDS = ("logistics_pod_override", "logistics_pod_override_reason",
+                   "logistics_pod_override_user_id", "logistics_pod_override_date")
 
 
 class AccountMove(models.Model):
@@ -18,9 +23,20 @@ class AccountMove(models.Model):
     logistics_pod_override_reason = fields.Char("Override Reason", readonly=True, copy=False)
     logistics_pod_override_user_id = fields.Many2one("res.users", "Overridden By", readonly=True,
                                                      copy=False)
+    logistics_pod_override_date = fields.Datetime("Overridden On", readonly=True, copy=False)
     logistics_pod_hold = fields.Boolean(
         "Held until POD", compute="_compute_logistics_pod_hold",
         help="Goods on this draft invoice are not proven delivered for an 'on POD' customer.")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            guard.check(self.env, guard.OVERRIDE, vals, OVERRIDE_FIELDS, self.env._("Invoice"))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        guard.check(self.env, guard.OVERRIDE, vals, OVERRIDE_FIELDS, self.env._("Invoice"))
+        return super().write(vals)
 
     def _compute_logistics_pod_hold(self):
         for move in self:
@@ -37,8 +53,10 @@ class AccountMove(models.Model):
             and not l.sale_line_ids[:1].is_delivery)
         if not lines:
             return lines
+        # The proof is read as superuser: billing users have no access to shipments and
+        # stock moves, yet their invoices must be held (or not) by the same facts.
         proven = defaultdict(float)
-        for order in lines.sale_line_ids.order_id:
+        for order in lines.sale_line_ids.order_id.sudo():
             shipments = order.logistics_shipment_ids.filtered(
                 lambda s: s.pod_received and s.state not in ("cancelled", "returned"))
             for shipment in shipments:
@@ -57,18 +75,27 @@ class AccountMove(models.Model):
         return unproven
 
     def _post(self, soft=True):
-        if not self.env.context.get("logistics_release"):
-            for move in self.filtered(
-                    lambda m: m.move_type == "out_invoice" and not m.logistics_pod_override):
+        # Only the release path and the override wizard post a held invoice: trusted
+        # blocks, never a context key nor the override flag (an overridden invoice reset
+        # to draft is held again: its lines may have changed since).
+        if not (guard.is_trusted(guard.RELEASE) or guard.is_trusted(guard.OVERRIDE)):
+            for move in self.filtered(lambda m: m.move_type == "out_invoice"):
                 unproven = move._logistics_unproven_lines()
                 if unproven:
-                    raise UserError(self.env._(
-                        "Invoice %(invoice)s is held until proof of delivery: %(products)s not "
-                        "proven delivered. Record the POD (the invoice is then released), or ask "
-                        "a Logistics Manager to override with a reason.",
-                        invoice=move.name or move.partner_id.name,
-                        products=", ".join(unproven.mapped("product_id.display_name"))))
+                    raise move._logistics_hold_error(unproven)
         return super()._post(soft=soft)
+
+    def _logistics_hold_error(self, unproven):
+        """An attempt to post a held invoice: an access refusal below Settings administrator."""
+        message = self.env._(
+            "Invoice %(invoice)s is held until proof of delivery: %(products)s not proven "
+            "delivered. Record the POD (the invoice is then released), or ask a Logistics "
+            "Manager to override with a reason.",
+            invoice=self.name or self.partner_id.name,
+            products=", ".join(unproven.mapped("product_id.display_name")))
+        if self.env.su or self.env.user.has_group("base.group_system"):
+            return UserError(message)
+        return AccessError(message)
 
     def action_logistics_override_hold(self):
         self.ensure_one()
@@ -85,15 +112,20 @@ class AccountMove(models.Model):
             raise self.env["res.users"]._logistics_access_error()
         if not reason:
             raise UserError(self.env._("An override needs a reason."))
-        for move in self:
-            move.write({"logistics_pod_override": True, "logistics_pod_override_reason": reason,
-                        "logistics_pod_override_user_id": self.env.uid})
-            body = self.env._("Posted without proof of delivery by %(user)s. Reason: %(reason)s",
-                     user=self.env.user.name, reason=reason)
-            move.message_post(body=body)
-            shipments = move.invoice_line_ids.sale_line_ids.order_id.logistics_shipment_ids
-            for shipment in shipments:
-                shipment.message_post(body=self.env._("Invoice %(invoice)s: %(body)s",
-                                             invoice=move.name, body=body))
-            move.logistics_shipment_ids = [Command.link(s.id) for s in shipments]
-        self.action_post()
+        # The wizard is the entry point that may write the override record and post.
+        with guard.trusted(guard.OVERRIDE):
+            for move in self:
+                move.write({"logistics_pod_override": True,
+                            "logistics_pod_override_reason": reason,
+                            "logistics_pod_override_user_id": self.env.uid,
+                            "logistics_pod_override_date": fields.Datetime.now()})
+                body = self.env._(
+                    "Posted without proof of delivery by %(user)s. Reason: %(reason)s",
+                    user=self.env.user.name, reason=reason)
+                move.message_post(body=body)
+                shipments = move.invoice_line_ids.sale_line_ids.order_id.logistics_shipment_ids
+                for shipment in shipments:
+                    shipment.message_post(body=self.env._("Invoice %(invoice)s: %(body)s",
+                                                          invoice=move.name, body=body))
+                move.logistics_shipment_ids = [Command.link(s.id) for s in shipments]
+            self.action_post()

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from odoo import Command, api, fields, models
 from odoo.addons.logistics_sync.lib.states import DELIVERED, SHIPMENT_NOT_INVOICED
-from odoo.addons.logistics_sync.tools import jobs
+from odoo.addons.logistics_sync.tools import guard, jobs
 from odoo.tools import float_compare, float_is_zero
 
 _logger = logging.getLogger(__name__)
@@ -123,7 +123,9 @@ class LogisticsShipment(models.Model):
                 results[shipment.id] = ("skipped", self.env._("nothing to invoice"))
                 continue
             if invoice.state == "draft":
-                invoice.with_context(logistics_release=True).action_post()
+                # The release is the entry point that may post a held invoice.
+                with guard.trusted(guard.RELEASE):
+                    invoice.action_post()
             milestone = milestone or shipment._logistics_release_milestone()
             self.env["logistics.invoice.release"].create({
                 "shipment_id": shipment.id,

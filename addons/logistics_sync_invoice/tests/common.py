@@ -6,10 +6,12 @@ from datetime import datetime
 from odoo import Command
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import new_test_user
-from odoo.tests.common import TransactionCase
+from odoo.tests.common import HttpCase, TransactionCase
 
 
-class InvoiceReleaseCase(TransactionCase):
+class InvoiceReleaseMixin:
+    """Company, 'on POD' customer, stocked product and users (with TransactionCase or HttpCase)."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -60,3 +62,11 @@ class InvoiceReleaseCase(TransactionCase):
                 "occurred_at": when or datetime(2026, 11, 20, 14, 0),
                 "source": "test", "pod_signed_by": signed_by}, **extra)])
         return trap
+
+
+class InvoiceReleaseCase(InvoiceReleaseMixin, TransactionCase):
+    pass
+
+
+class InvoiceReleaseHttpCase(InvoiceReleaseMixin, HttpCase):
+    pass
