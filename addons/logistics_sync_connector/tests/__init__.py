@@ -6,6 +6,7 @@ from . import (
     test_inbox_jobs,
     test_job_channels,
     test_lib,
+    test_multi_company,
     test_outbound,
     test_security,
     test_ui,
