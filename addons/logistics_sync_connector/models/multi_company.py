@@ -35,7 +35,12 @@ class LogisticsBackend(models.Model):
     _inherit = ["logistics.backend", "logistics.company.guard"]
 
     # Inbound events run as this user in the backend's company: it must belong to it.
-    integration_user_id = fields.Many2one(check_company=True)
+    integration_user_id = fields.Many2one(
+        check_company=True,
+        help="Inbound events are processed, and outbound messages sent, as this user: its "
+        "access rights and record rules apply. Give it the Logistics Integration "
+        "(technical) group and this backend's company, and nothing else.",
+    )
 
     def _create_secret(self, value=None, expires_at=False):
         # The secret is created with sudo (nobody below admin may even read it): the

@@ -5,6 +5,7 @@ from . import (
     test_easypost,
     test_inbox_jobs,
     test_job_channels,
+    test_least_privilege,
     test_lib,
     test_multi_company,
     test_outbound,
