@@ -15,6 +15,7 @@ from . import (
     logistics_shipment_binding,
     logistics_sync_message,
     logistics_webhook_audit,
+    multi_company,
     res_config_settings,
     sale_order,
     stock_move,

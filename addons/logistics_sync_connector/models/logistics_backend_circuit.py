@@ -11,7 +11,9 @@ class LogisticsBackendCircuit(models.Model):
     _name = "logistics.backend.circuit"
     _description = "Backend Circuit Breaker"
 
-    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
+    backend_id = fields.Many2one(
+        "logistics.backend", required=True, ondelete="cascade", index=True, check_company=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     state = fields.Selection(
         [("closed", "Closed"), ("open", "Open"), ("half_open", "Half-open")],
         default="closed", required=True,

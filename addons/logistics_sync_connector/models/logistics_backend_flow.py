@@ -16,7 +16,9 @@ class LogisticsBackendFlow(models.Model):
     _description = "Backend Flow"
     _order = "backend_id, flow"
 
-    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
+    backend_id = fields.Many2one(
+        "logistics.backend", required=True, ondelete="cascade", index=True, check_company=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     flow = fields.Selection(FLOWS, required=True)
     enabled = fields.Boolean(default=True)
     mode = fields.Selection(

@@ -9,7 +9,9 @@ class LogisticsBackendSecret(models.Model):
     _description = "Webhook Secret"
     _order = "id desc"
 
-    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
+    backend_id = fields.Many2one(
+        "logistics.backend", required=True, ondelete="cascade", index=True, check_company=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     secret = fields.Char(required=True, copy=False)
     expires_at = fields.Datetime(help="After this time (UTC) the secret no longer verifies.")
     active = fields.Boolean(default=True)

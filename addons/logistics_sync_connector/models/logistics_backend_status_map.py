@@ -9,7 +9,9 @@ class LogisticsBackendStatusMap(models.Model):
     _description = "Backend Status Code Map"
     _order = "backend_id, external_code"
 
-    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
+    backend_id = fields.Many2one(
+        "logistics.backend", required=True, ondelete="cascade", index=True, check_company=True)
+    company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     external_code = fields.Char(required=True, help="The code as the external system sends it.")
     milestone_code_id = fields.Many2one("logistics.milestone.code", "Milestone", required=True)
     reason_id = fields.Many2one(

@@ -17,8 +17,10 @@ class LogisticsShipmentBinding(models.Model):
     _description = "Shipment Binding"
     _order = "id desc"
 
-    backend_id = fields.Many2one("logistics.backend", required=True, ondelete="cascade", index=True)
-    shipment_id = fields.Many2one("logistics.shipment", required=True, ondelete="cascade", index=True)
+    backend_id = fields.Many2one(
+        "logistics.backend", required=True, ondelete="cascade", index=True, check_company=True)
+    shipment_id = fields.Many2one(
+        "logistics.shipment", required=True, ondelete="cascade", index=True, check_company=True)
     company_id = fields.Many2one(related="shipment_id.company_id", store=True, index=True)
     # Empty for a shipment bound without an id of the backend's (booked through it,
     # linked by an admin): it still puts the shipment in the backend's scope.
@@ -67,8 +69,12 @@ class LogisticsShipmentBinding(models.Model):
     def _create_bindings(self, backend, new_bindings):
         """Bind external ids; one bound meanwhile by another transaction is kept as it is
         instead of failing the whole batch on the unique constraint."""
+        # Only shipments of the backend's company: the company check refuses the others,
+        # and the whole inbox job with them.
         values = [{"backend_id": backend.id, "external_id": ext, "shipment_id": s.id}
-                  for ext, s in new_bindings.items()]
+                  for ext, s in new_bindings.items() if s.company_id == backend.company_id]
+        if not values:
+            return
         try:
             with self.env.cr.savepoint():
                 self.create(values)

@@ -13,7 +13,8 @@ class LogisticsWebhookAudit(models.Model):
     _description = "Rejected Webhook"
     _order = "id desc"
 
-    backend_id = fields.Many2one("logistics.backend", index=True, ondelete="cascade", readonly=True)
+    backend_id = fields.Many2one(
+        "logistics.backend", index=True, ondelete="cascade", readonly=True, check_company=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
     code = fields.Char("Requested Code", readonly=True)
     remote_addr = fields.Char("Remote Address", readonly=True)
