@@ -1,6 +1,9 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+# isort: skip_file
 
+# The company guard first: the models below inherit it.
+from . import logistics_company_guard
 from . import (
     account_move,
     ir_http,
@@ -15,7 +18,6 @@ from . import (
     logistics_shipment_binding,
     logistics_sync_message,
     logistics_webhook_audit,
-    multi_company,
     res_config_settings,
     sale_order,
     stock_move,

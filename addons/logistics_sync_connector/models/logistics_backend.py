@@ -32,7 +32,7 @@ CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,62}")  # fullmatch: "$" would accept
 class LogisticsBackend(models.Model):
     _name = "logistics.backend"
     _description = "Logistics Backend"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "logistics.company.guard"]
     _order = "name"
     _check_company_auto = True
 
@@ -150,8 +150,10 @@ class LogisticsBackend(models.Model):
         default=lambda self: self.env.ref(
             "logistics_sync_connector.user_logistics_integration", raise_if_not_found=False),
         tracking=True,
-        help="Inbound events are processed as this user: its access rights and record "
-        "rules apply. Give it the Logistics User group and this backend's company.",
+        check_company=True,  # inbound events run as this user, in the backend's company
+        help="Inbound events are processed, and outbound messages sent, as this user: its "
+        "access rights and record rules apply. Give it the Logistics Integration "
+        "(technical) group and this backend's company, and nothing else.",
     )
     webhook_url = fields.Char(compute="_compute_webhook_url")
     flow_ids = fields.One2many("logistics.backend.flow", "backend_id", "Flows", copy=True)
@@ -291,6 +293,9 @@ class LogisticsBackend(models.Model):
 
     def _create_secret(self, value=None, expires_at=False):
         self.ensure_one()
+        # Created with sudo (nobody below admin may even read it): the caller must still
+        # be allowed to change this backend, hence be in its company.
+        self.check_access("write")
         return self.env["logistics.backend.secret"].sudo().create({
             "backend_id": self.id,
             "secret": value or self._adapter().new_secret(),
@@ -363,6 +368,7 @@ class LogisticsBackend(models.Model):
         self.ensure_one()
         if not self.env.user.has_group("logistics_sync.group_logistics_admin"):
             raise AccessError(self.env._("Only Logistics Administrators can rotate secrets."))
+        self.check_access("write")  # before the previous secrets are expired (sudo)
         expiry = fields.Datetime.now() + timedelta(hours=grace_hours)
         for secret in self.sudo().secret_ids.filtered(
             lambda s: s.active and (not s.expires_at or s.expires_at > expiry)

@@ -9,6 +9,7 @@ class LogisticsBackendCircuit(models.Model):
     the integration user and may not modify the backend's configuration."""
 
     _name = "logistics.backend.circuit"
+    _inherit = ["logistics.company.guard"]
     _description = "Backend Circuit Breaker"
 
     backend_id = fields.Many2one(

@@ -13,6 +13,7 @@ FLOWS = [
 
 class LogisticsBackendFlow(models.Model):
     _name = "logistics.backend.flow"
+    _inherit = ["logistics.company.guard"]
     _description = "Backend Flow"
     _order = "backend_id, flow"
 

@@ -6,6 +6,7 @@ from odoo import api, fields, models, tools
 
 class LogisticsBackendSecret(models.Model):
     _name = "logistics.backend.secret"
+    _inherit = ["logistics.company.guard"]
     _description = "Webhook Secret"
     _order = "id desc"
 

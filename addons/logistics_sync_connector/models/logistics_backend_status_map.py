@@ -6,6 +6,7 @@ from odoo import api, fields, models
 
 class LogisticsBackendStatusMap(models.Model):
     _name = "logistics.backend.status.map"
+    _inherit = ["logistics.company.guard"]
     _description = "Backend Status Code Map"
     _order = "backend_id, external_code"
 

@@ -199,7 +199,8 @@ class LogisticsInbox(models.AbstractModel):
             summary = inbox._process_messages(messages)
         backlog = inbox._has_due(backend)
         if flow.enabled and flow.mode == "batch":
-            flow.last_batch_at = fields.Datetime.now()
+            # Bookkeeping of the job, not a setting: the integration user may not write flows.
+            flow.sudo().last_batch_at = fields.Datetime.now()
             if not backlog:
                 return summary  # the next webhook holds its job for the next batch
         # Due messages this job's snapshot sees but did not claim: a backlog, the next

@@ -14,6 +14,7 @@ class LogisticsShipmentBinding(models.Model):
     """The id a backend uses for one of our shipments."""
 
     _name = "logistics.shipment.binding"
+    _inherit = ["logistics.company.guard"]
     _description = "Shipment Binding"
     _order = "id desc"
 

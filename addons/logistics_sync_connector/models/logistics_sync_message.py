@@ -47,6 +47,7 @@ STATES = [
 
 class LogisticsSyncMessage(models.Model):
     _name = "logistics.sync.message"
+    _inherit = ["logistics.company.guard"]
     _description = "Logistics Sync Message"
     _order = "id desc"
     _rec_name = "name"
@@ -61,8 +62,11 @@ class LogisticsSyncMessage(models.Model):
     # companies, two directions or a handful of flows select nothing), and the sparse
     # columns indexed where set (btree_not_null): a new inbound row goes
     # into 5 of them.
+    # Its company is a column of its own (written by the webhook's INSERT): it must be
+    # the backend's, or a message of company A would be processed by B's inbox.
     backend_id = fields.Many2one(
-        "logistics.backend", required=True, readonly=True, ondelete="cascade"
+        "logistics.backend", required=True, readonly=True, ondelete="cascade",
+        check_company=True,
     )
     company_id = fields.Many2one("res.company", required=True, readonly=True)
     direction = fields.Selection(

@@ -10,6 +10,7 @@ KEPT = ("user-agent", "webhook-id", "webhook-timestamp", "content-type", "x-forw
 
 class LogisticsWebhookAudit(models.Model):
     _name = "logistics.webhook.audit"
+    _inherit = ["logistics.company.guard"]
     _description = "Rejected Webhook"
     _order = "id desc"
 

@@ -89,4 +89,4 @@ class TestIntegrationUser(WebhookCase):
         self.assertEqual(out.create_uid, self.user)
         Outbox._circuit_record(backend, False, out.create_date)
         self.assertEqual(backend.circuit_id.failures, 1)
-        self.assertEqual(backend._outbound_settings().signing_secret, TMS_SECRET)
+        self.assertEqual(self.env["logistics.outbox"].with_user(self.user)._settings(backend).signing_secret, TMS_SECRET)
