@@ -41,14 +41,21 @@ class Authority:
 
 
 def refusal(authority, code, is_pod, shipment, bound):
-    """Why the backend may not assert milestone ``code`` about ``shipment`` (a reference),
-    or None when it may. ``is_pod``: the event is a proof of delivery (the state
-    machine's rule); ``bound``: the shipment is bound to this backend."""
+    """Why the backend may not assert milestone ``code`` about ``shipment`` (its reference,
+    or a callable that returns it: only needed for a refusal), or None when it may.
+    ``is_pod``: the event is a proof of delivery (the state machine's rule); ``bound``:
+    the shipment is bound to this backend."""
     if code not in authority.codes:
         return f"{authority.backend} may not assert {code} (not among its milestone codes)"
     if is_pod and not authority.may_assert_pod:
-        return f"{authority.backend} may not assert proof of delivery ({code} on {shipment})"
+        return (f"{authority.backend} may not assert proof of delivery "
+                f"({code} on {_label(shipment)})")
     if authority.scope == SCOPE_BOUND and not bound:
-        return (f"{shipment} is not bound to {authority.backend} (its scope is the shipments "
-                "bound to it: booked through it, linked by an admin, or of one of its carriers)")
+        return (f"{_label(shipment)} is not bound to {authority.backend} (its scope is the "
+                "shipments bound to it: booked through it, linked by an admin, or of one of "
+                "its carriers)")
     return None
+
+
+def _label(shipment):
+    return shipment() if callable(shipment) else shipment

@@ -284,6 +284,8 @@ class LogisticsInbox(models.AbstractModel):
         backend.ensure_one()
         adapter = backend._adapter()
         code_map = self.env["logistics.milestone.code"]._code_map()
+        # Read once per batch, not once per event.
+        code_facts = {c.id: (c.code, c.kind, c.shipment_state or c.code) for c in code_map.values()}
         StatusMap = self.env["logistics.backend.status.map"]
         status_map = {m.external_code: m for m in backend.status_map_ids if m.active}
         now = fields.Datetime.now()
@@ -325,11 +327,11 @@ class LogisticsInbox(models.AbstractModel):
                     or event.shipment_external_id or "?")
                 continue
             code, reason = mapped
+            code_name, kind, target = code_facts[code.id]
             refusal = lib_authority.refusal(
-                rules, code.code, is_proof_of_delivery(
-                    code.kind, code.shipment_state or code.code, event.pod_signed_by,
-                    event.pod_document_url),
-                shipment.name, shipment.id in bound)
+                rules, code_name,
+                is_proof_of_delivery(kind, target, event.pod_signed_by, event.pod_document_url),
+                lambda s=shipment: s.name, shipment.id in bound)
             if refusal:
                 problems.setdefault(message, {}).setdefault("unauthorized", set()).add(refusal)
                 continue
