@@ -12,9 +12,11 @@ a block are refused to everyone below Settings administrator.
 
 import contextlib
 import contextvars
+import logging
 
 from odoo.exceptions import AccessError
 
+_logger = logging.getLogger(__name__)
 _TRUSTED = contextvars.ContextVar("logistics_trusted", default=frozenset())
 
 # Scopes of trusted blocks.
@@ -50,6 +52,9 @@ def check(env, scope, written, guarded, what):
     touched = sorted(set(written) & set(guarded))
     if not touched or allowed(env, scope):
         return
+    # The refused transaction rolls back: the server log keeps who tried what.
+    _logger.warning("refused to %s (uid %s): %s: %s outside its entry point",
+                    env.user.login, env.uid, what, ", ".join(touched))
     raise AccessError(env._(
         "%(what)s: %(fields)s can only change through its entry point.",
         what=what, fields=", ".join(touched)))
