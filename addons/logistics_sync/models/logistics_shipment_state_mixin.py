@@ -54,7 +54,7 @@ class LogisticsShipmentStateMixin(models.AbstractModel):
         written = {fname for vals in vals_list for fname in vals}
         if not written.isdisjoint(self._LOGISTICS_FACT_FIELDS):
             guard.check(self.env, guard.DERIVATION, written, self._LOGISTICS_FACT_FIELDS,
-                        self.env._("Shipment"))
+                        self.env._("Shipment"), records=self)
 
     @api.model
     def default_get(self, fields):

@@ -121,6 +121,15 @@ class TestFactsReadOnly(HttpCase):
                  {"tracking_number": "TRK-1", "note": "<p>call first</p>"})
         self.assertEqual(self.shipment.tracking_number, "TRK-1")
 
+    def test_a_refused_write_is_logged_with_its_author(self):
+        with self.assertLogs("odoo.addons.logistics_sync.tools.guard", "WARNING") as logs:
+            self.assert_refused("fr_user", "logistics.shipment", "write", [self.shipment.id],
+                                {"pod_received": True}, context=BYPASS_CONTEXT)
+        self.assertIn("refused to fr_user", logs.output[0])
+        self.assertIn(f"logistics.shipment [{self.shipment.id}]", logs.output[0])
+        self.assertIn("pod_received", logs.output[0])
+        self.assertFalse(self.shipment.pod_received)
+
     def test_defaults_from_the_context_do_not_set_facts(self):
         """default_<field> keys are context too: a new shipment starts from no fact."""
         with self.derived_changes() as calls:

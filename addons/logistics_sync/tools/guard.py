@@ -46,15 +46,22 @@ def allowed(env, scope):
     return is_trusted(scope) or env.su or env.user.has_group("base.group_system")
 
 
-def check(env, scope, written, guarded, what):
+def check(env, scope, written, guarded, what, records=None):
     """Refuse a write of ``guarded`` fields among ``written`` outside a trusted block of
-    ``scope``, unless the user is a Settings administrator (or the superuser)."""
+    ``scope``, unless the user is a Settings administrator (or the superuser); the
+    refusal is logged with the ``records`` it targeted (see :func:`note_refusal`)."""
     touched = sorted(set(written) & set(guarded))
     if not touched or allowed(env, scope):
         return
-    # The refused transaction rolls back: the server log keeps who tried what.
-    _logger.warning("refused to %s (uid %s): %s: %s outside its entry point",
-                    env.user.login, env.uid, what, ", ".join(touched))
-    raise AccessError(env._(
-        "%(what)s: %(fields)s can only change through its entry point.",
-        what=what, fields=", ".join(touched)))
+    detail = env._("%(what)s: %(fields)s can only change through its entry point.",
+                   what=what, fields=", ".join(touched))
+    note_refusal(env, records, detail)
+    raise AccessError(detail)
+
+
+def note_refusal(env, records, detail):
+    """Say who tried what. The refused transaction rolls back, so the server log keeps it
+    (``records``: what was targeted)."""
+    _logger.warning("refused to %s (uid %s) on %s %s: %s", env.user.login, env.uid,
+                    records._name if records is not None else "-",
+                    records.ids if records is not None else [], detail)

@@ -35,7 +35,8 @@ class AccountMove(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
-        guard.check(self.env, guard.OVERRIDE, vals, OVERRIDE_FIELDS, self.env._("Invoice"))
+        guard.check(self.env, guard.OVERRIDE, vals, OVERRIDE_FIELDS, self.env._("Invoice"),
+                    records=self)
         return super().write(vals)
 
     def _compute_logistics_pod_hold(self):
@@ -95,6 +96,7 @@ class AccountMove(models.Model):
             products=", ".join(unproven.mapped("product_id.display_name")))
         if self.env.su or self.env.user.has_group("base.group_system"):
             return UserError(message)
+        guard.note_refusal(self.env, self, message)
         return AccessError(message)
 
     def action_logistics_override_hold(self):

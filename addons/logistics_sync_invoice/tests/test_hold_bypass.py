@@ -84,6 +84,16 @@ class TestHoldBypass(InvoiceReleaseHttpCase):
                                           context=context)
         self.assertNotReleased(order, invoice)
 
+    def test_an_attempt_to_post_a_held_invoice_is_logged_with_its_author(self):
+        order, invoice = self.held_invoice()
+        self.login(self.billing)
+        with self.assertLogs("odoo.addons.logistics_sync.tools.guard", "WARNING") as logs:
+            self.assertRpcAccessError("account.move", "action_post", [invoice.id],
+                                      context={"logistics_release": True})
+        self.assertIn(f"refused to {self.billing.login}", logs.output[0])
+        self.assertIn(f"account.move [{invoice.id}]", logs.output[0])
+        self.assertNotReleased(order, invoice)
+
     def test_override_fields_are_not_writable(self):
         order, invoice = self.held_invoice()
         for user in (self.billing, self.logistics_manager):
