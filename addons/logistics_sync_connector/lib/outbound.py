@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import math
 import random
 import socket
 import time
@@ -68,13 +69,17 @@ def check_url(url: str, allow_private: bool = False, resolver=socket.getaddrinfo
 
 
 def parse_retry_after(value, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date."""
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date. None
+    when absent or unusable (infinite, not a number, negative, neither a number nor a
+    date): the caller falls back to its backoff."""
     if value is None or value == "":
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except (TypeError, ValueError):
-        when = None  # not seconds: an HTTP date
+        seconds = None  # not seconds: an HTTP date
+    if seconds is not None:
+        return seconds if math.isfinite(seconds) and seconds >= 0 else None
     try:
         when = parsedate_to_datetime(str(value))
     except (TypeError, ValueError):
@@ -88,11 +93,11 @@ def parse_retry_after(value, now: float | None = None) -> float | None:
 def backoff_delay(attempt: int, base: float = 5, cap: float = 3600, retry_after=None,
                   rng=random.random) -> float:
     """Exponential backoff with jitter: in [d/2, d] for d = min(cap, base·2^(attempt-1)),
-    never below ``retry_after`` (which may exceed the cap: the server asked for it)."""
+    never below ``retry_after`` up to the cap (a server may not park a message for ever)."""
     ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
     delay = ceiling / 2 + rng() * ceiling / 2
     if retry_after:
-        delay = max(delay, float(retry_after))
+        delay = max(delay, min(float(retry_after), cap))
     return delay
 
 

@@ -274,11 +274,18 @@ class TestOutboundLib(common.BaseCase):
         http_date = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 60))
         self.assertTrue(55 <= outbound.parse_retry_after(http_date) <= 61)
         self.assertIsNone(outbound.parse_retry_after("garbage"))
+        for unusable in ("inf", "-inf", "nan", "-5", "1e309"):
+            with self.subTest(retry_after=unusable):
+                self.assertIsNone(outbound.parse_retry_after(unusable))
+        self.assertEqual(outbound.parse_retry_after("1e300"), 1e300)
         for attempt in range(1, 15):
             delay = outbound.backoff_delay(attempt, base=10, cap=600)
             ceiling = min(600, 10 * 2 ** (attempt - 1))
             self.assertTrue(ceiling / 2 <= delay <= ceiling, (attempt, delay, ceiling))
-        self.assertEqual(outbound.backoff_delay(1, base=10, cap=600, retry_after=900), 900)
+        self.assertEqual(outbound.backoff_delay(1, base=10, cap=600, retry_after=300), 300)
+        # Capped at the backend's maximum delay: a server may not park a message for ever.
+        self.assertEqual(outbound.backoff_delay(1, base=10, cap=600, retry_after=900), 600)
+        self.assertEqual(outbound.backoff_delay(1, base=10, cap=600, retry_after=1e300), 600)
 
     def test_auth_headers(self):
         self.assertEqual(outbound.build_auth_headers("bearer", secret="t"), {"Authorization": "Bearer t"})

@@ -132,6 +132,22 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
         self.assertGreaterEqual(message.next_attempt_at, now + timedelta(seconds=119))
 
     @responses.activate
+    def test_an_unusable_retry_after_falls_back_to_the_capped_backoff(self):
+        """An infinite Retry-After raised after the request was sent: the delivery rolled
+        back and the message was sent again every five minutes, for ever."""
+        self.backend.circuit_threshold = 100  # three outages in a row: keep sending
+        for value in ("inf", "1e300", "-5"):
+            with self.subTest(retry_after=value):
+                responses.reset()
+                responses.add(responses.POST, URL, status=503, headers={"Retry-After": value})
+                message = self.queue(f"retry-after-{value}")
+                now = fields.Datetime.now()
+                self.send(message)
+                self.assertEqual((message.state, message.attempts), ("pending", 1))
+                self.assertLessEqual(message.next_attempt_at,
+                                     now + timedelta(seconds=self.backend.retry_max_delay + 1))
+
+    @responses.activate
     def test_4xx_fails_once_without_retry(self):
         responses.add(responses.POST, URL, json={"error": "bad sku"}, status=422)
         message = self.queue()
