@@ -29,8 +29,10 @@ MESSAGE_REPLAYABLE = ("unmapped", "unmatched", "unauthorized", "invalid", "faile
 MESSAGE_FAILED = ("failed", "invalid")
 # Messages that need a person: Sync Issues, the backend's attention counter.
 MESSAGE_ATTENTION = ("failed", "invalid", "dead", "unmapped", "unmatched", "unauthorized")
-# Messages whose payload and row may be purged after the retention period.
-MESSAGE_PURGEABLE = ("done", "sent", "cancelled", "failed", "dead", "invalid")
+# Resolved messages: only their payload and row may be purged after the retention
+# period. Unresolved ones (dead, failed, invalid, unmapped, unmatched, unauthorized,
+# skipped) are kept, however old, until someone resolves them.
+MESSAGE_PURGEABLE = ("done", "sent", "cancelled")
 # Outbound messages that were not sent and will not be sent without a replay.
 MESSAGE_NOT_SENT = ("failed", "dead", "cancelled")
 

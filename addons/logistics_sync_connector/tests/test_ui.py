@@ -92,6 +92,20 @@ class TestBackendActions(OutboundHttpMixin, ConnectorCase):
         self.assertTrue(old.exists(), "the dedup record stays for at least 30 days")
         self.assertFalse(ancient.exists())
 
+    def test_retention_never_purges_unresolved_messages(self):
+        Message = self.env["logistics.sync.message"]
+        base = {"backend_id": self.backend.id, "company_id": self.backend.company_id.id,
+                "direction": "in", "payload": '{"x": 1}',
+                "received_at": fields.Datetime.now() - timedelta(days=400)}
+        unresolved = Message.create([
+            dict(base, event_id=state, state=state)
+            for state in ("dead", "failed", "invalid", "unmapped", "unmatched", "unauthorized",
+                          "skipped", "pending")])
+        Message._cron_purge()
+        self.env.invalidate_all()
+        self.assertEqual(len(unresolved.exists()), 8)
+        self.assertEqual(set(unresolved.mapped("payload")), {'{"x": 1}'})
+
     def test_neutralize_disables_backends_and_blanks_credentials(self):
         self.backend.write({"auth_type": "bearer", "auth_secret": "live-token"})
         self.env.flush_all()
