@@ -11,10 +11,7 @@ name="${1:?usage: bench/run.sh <reconcile|ingest|process|scale|outbound|...> [ar
 ensure_system_packages
 ensure_venv
 ensure_pg
-CONF="$LOCAL_DIR/odoo-test.conf"
-ODOO_HTTP_PORT="${TEST_HTTP_PORT:-8169}" write_odoo_conf "$CONF" 0
-TEMPLATE="${TEST_TEMPLATE_DB:-logistics_test_template}"
-ensure_db "$TEMPLATE" "$CONF"
+ensure_test_template  # sets CONF and TEMPLATE
 DB="logistics_bench_${name}"
 dropdb --if-exists "$DB"
 copy_db "$TEMPLATE" "$DB"

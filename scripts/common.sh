@@ -209,3 +209,12 @@ addons_hash() {
   (cd "$REPO_ROOT" && find addons -type f \( -name '*.py' -o -name '*.xml' -o -name '*.csv' -o -name '*.sql' -o -name '*.json' \) \
      -not -path '*/tests/*' -print0 | sort -z | xargs -0 sha1sum; echo "$ODOO_SRC") | sha1sum | cut -c1-16
 }
+
+# The test configuration (.local/odoo-test.conf, port $TEST_HTTP_PORT) and the cached
+# template database that tests, benchmarks and .pot exports copy; sets CONF and TEMPLATE.
+ensure_test_template() {
+  CONF="$LOCAL_DIR/odoo-test.conf"
+  ODOO_HTTP_PORT="${TEST_HTTP_PORT:-8169}" write_odoo_conf "$CONF" 0
+  TEMPLATE="${TEST_TEMPLATE_DB:-logistics_test_template}"
+  ensure_db "$TEMPLATE" "$CONF"
+}

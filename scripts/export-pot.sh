@@ -4,10 +4,7 @@
 source "$(dirname "$0")/common.sh"
 ensure_venv
 ensure_pg
-CONF="$LOCAL_DIR/odoo-test.conf"
-ODOO_HTTP_PORT="${TEST_HTTP_PORT:-8169}" write_odoo_conf "$CONF" 0
-TEMPLATE="${TEST_TEMPLATE_DB:-logistics_test_template}"
-ensure_db "$TEMPLATE" "$CONF"
+ensure_test_template  # sets CONF and TEMPLATE
 DB="logistics_pot_$$"
 trap 'dropdb --if-exists "$DB" >/dev/null 2>&1 || true' EXIT
 copy_db "$TEMPLATE" "$DB"

@@ -11,10 +11,7 @@ ensure_pg
 if (($# == 0)) || [[ "${*}" == "addons" ]]; then
   lint
 fi
-CONF="$LOCAL_DIR/odoo-test.conf"
-ODOO_HTTP_PORT="${TEST_HTTP_PORT:-8169}" write_odoo_conf "$CONF" 0
-TEMPLATE="${TEST_TEMPLATE_DB:-logistics_test_template}"
-ensure_db "$TEMPLATE" "$CONF"
+ensure_test_template  # sets CONF and TEMPLATE
 RUN_DB="logistics_test_$$"
 cleanup() { dropdb --if-exists "$RUN_DB" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
