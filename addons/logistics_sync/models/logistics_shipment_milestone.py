@@ -131,10 +131,13 @@ class LogisticsShipmentMilestone(models.Model):
         # key skips it).
         entry_point = guard.is_trusted(guard.DERIVATION)
         if not entry_point:
+            shipments = self.env["logistics.shipment"].browse(
+                {vals["shipment_id"] for vals in vals_list if vals.get("shipment_id")})
             guard.check(self.env, guard.DERIVATION, {f for vals in vals_list for f in vals},
-                        CORRECTION_FIELDS, self.env._("Milestone"))
-            source = self._logistics_manual_source()
-            vals_list = [dict(vals, source=source) for vals in vals_list]
+                        CORRECTION_FIELDS, self.env._("Milestone"), records=shipments)
+            system = {"source": self._logistics_manual_source(),
+                      "received_at": fields.Datetime.now()}
+            vals_list = [dict(vals, **system) for vals in vals_list]
         records = super().create(vals_list)
         if not (entry_point and self.env.context.get("logistics_skip_recompute")):
             records.shipment_id._logistics_recompute_state()
@@ -144,7 +147,8 @@ class LogisticsShipmentMilestone(models.Model):
         # Immutable once recorded: only a manager's correction (_void) changes a
         # milestone; the derivation writes its effect.
         if not (guard.is_trusted(guard.DERIVATION) and set(vals) <= {"effect"}):
-            guard.check(self.env, guard.CORRECTION, vals, vals, self.env._("Milestone"))
+            guard.check(self.env, guard.CORRECTION, vals, vals, self.env._("Milestone"),
+                        records=self)
         if "effect" in vals and len(vals) == 1:
             return super().write(vals)
         shipments = self.shipment_id

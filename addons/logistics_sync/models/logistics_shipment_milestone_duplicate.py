@@ -29,13 +29,15 @@ class LogisticsShipmentMilestoneDuplicate(models.Model):
     def create(self, vals_list):
         # A report's source is the system's to name (see the milestone's create).
         if not guard.is_trusted(guard.DERIVATION):
-            source = self.env["logistics.shipment.milestone"]._logistics_manual_source()
-            vals_list = [dict(vals, source=source) for vals in vals_list]
+            system = {"source": self.env["logistics.shipment.milestone"]._logistics_manual_source(),
+                      "received_at": fields.Datetime.now()}
+            vals_list = [dict(vals, **system) for vals in vals_list]
         return super().create(vals_list)
 
     def write(self, vals):
         # Immutable once recorded, as the milestone it reports.
-        guard.check(self.env, guard.CORRECTION, vals, vals, self.env._("Duplicate report"))
+        guard.check(self.env, guard.CORRECTION, vals, vals, self.env._("Duplicate report"),
+                    records=self)
         return super().write(vals)
 
     def unlink(self):

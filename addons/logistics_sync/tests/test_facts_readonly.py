@@ -5,6 +5,7 @@
 
 import base64
 from contextlib import contextmanager
+from datetime import datetime
 from unittest.mock import patch
 
 from odoo import Command
@@ -121,14 +122,45 @@ class TestFactsReadOnly(HttpCase):
                  {"tracking_number": "TRK-1", "note": "<p>call first</p>"})
         self.assertEqual(self.shipment.tracking_number, "TRK-1")
 
+    def refused_notes(self, login, model, method, *args, **kwargs):
+        """Refuse as assert_refused does, and return the refusal notes on the shipment.
+
+        Not assert_refused: Odoo's assertRaises rolls back a savepoint of the test's
+        cursor, which would take the notes written after the refusal with it."""
+        try:
+            self.rpc(login, model, method, *args, **kwargs)
+        except JsonRpcException as refused:
+            self.assertEqual(refused.args[0], ACCESS_ERROR)
+        else:
+            self.fail(f"{model}.{method} was not refused")
+        self.env.invalidate_all()
+        return self.shipment.message_ids.filtered(lambda m: "Refused to" in (m.body or ""))
+
     def test_a_refused_write_is_logged_with_its_author(self):
         with self.assertLogs("odoo.addons.logistics_sync.tools.guard", "WARNING") as logs:
-            self.assert_refused("fr_user", "logistics.shipment", "write", [self.shipment.id],
-                                {"pod_received": True}, context=BYPASS_CONTEXT)
+            note = self.refused_notes("fr_user", "logistics.shipment", "write",
+                                      [self.shipment.id], {"pod_received": True},
+                                      context=BYPASS_CONTEXT)
         self.assertIn("refused to fr_user", logs.output[0])
         self.assertIn(f"logistics.shipment [{self.shipment.id}]", logs.output[0])
         self.assertIn("pod_received", logs.output[0])
         self.assertFalse(self.shipment.pod_received)
+        # ... and in the shipment's chatter, by its author, though the write rolled back.
+        self.assertEqual(len(note), 1, self.shipment.message_ids.mapped("body"))
+        self.assertEqual(note.author_id, self.users["fr_user"].partner_id)
+        self.assertIn("pod_received", note.body)
+
+    def test_a_refused_milestone_change_is_told_on_its_shipment(self):
+        milestone = self.shipment.milestone_ids[:1]
+        notes = self.refused_notes("fr_manager", "logistics.shipment.milestone", "write",
+                                   milestone.ids, {"voided": True})
+        notes |= self.refused_notes("fr_user", "logistics.shipment.milestone", "create", {
+            "shipment_id": self.shipment.id, "occurred_at": "2026-12-01 00:00:00",
+            "code_id": self.env.ref("logistics_sync.milestone_code_delivered").id,
+            "effect": "applied"})
+        self.assertEqual(notes.author_id, (self.users["fr_manager"] | self.users["fr_user"]).partner_id)
+        self.assertEqual(len(notes), 2)
+        self.assertFalse(milestone.voided)
 
     def test_defaults_from_the_context_do_not_set_facts(self):
         """default_<field> keys are context too: a new shipment starts from no fact."""
@@ -191,15 +223,17 @@ class TestFactsReadOnly(HttpCase):
         code = self.env.ref("logistics_sync.milestone_code_out_for_delivery")
         milestone_id = self.rpc("fr_user", "logistics.shipment.milestone", "create", {
             "shipment_id": self.shipment.id, "code_id": code.id, "occurred_at": "2026-11-20 12:00:00",
-            "source": "carrier-x"}, context=BYPASS_CONTEXT)
+            "source": "carrier-x", "received_at": "2020-01-01 00:00:00"}, context=BYPASS_CONTEXT)
         milestone = self.env["logistics.shipment.milestone"].browse(milestone_id)
         self.assertEqual(milestone.source, "manual:fr_user")
+        self.assertGreater(milestone.received_at, datetime(2026, 1, 1), "received now, not when told")
         self.assertEqual(self.shipment.state, "out_for_delivery",
                          "derived: no context key skips the derivation")
         duplicate_id = self.rpc("fr_user", "logistics.shipment.milestone.duplicate", "create", {
-            "milestone_id": milestone_id, "source": "carrier-x"})
-        self.assertEqual(self.env["logistics.shipment.milestone.duplicate"].browse(duplicate_id).source,
-                         "manual:fr_user")
+            "milestone_id": milestone_id, "source": "carrier-x", "received_at": "2020-01-01 00:00:00"})
+        duplicate = self.env["logistics.shipment.milestone.duplicate"].browse(duplicate_id)
+        self.assertEqual(duplicate.source, "manual:fr_user")
+        self.assertGreater(duplicate.received_at, datetime(2026, 1, 1))
         # A correction's fields are no one's to set at creation either.
         for vals in ({"voided": True}, {"void_reason": "x"},
                      {"voided_by_id": self.users["fr_manager"].id}, {"effect": "state"}):

@@ -12,8 +12,10 @@ a block are refused to everyone below Settings administrator.
 
 import contextlib
 import contextvars
+import functools
 import logging
 
+from odoo import SUPERUSER_ID, api
 from odoo.exceptions import AccessError
 
 _logger = logging.getLogger(__name__)
@@ -59,9 +61,48 @@ def check(env, scope, written, guarded, what, records=None):
     raise AccessError(detail)
 
 
+def require(env, scope, detail, records=None):
+    """Refuse the whole operation outside a trusted block of ``scope`` (as :func:`check`
+    does for some fields)."""
+    if not allowed(env, scope):
+        note_refusal(env, records, detail)
+        raise AccessError(detail)
+
+
 def note_refusal(env, records, detail):
-    """Say who tried what. The refused transaction rolls back, so the server log keeps it
-    (``records``: what was targeted)."""
+    """Say who tried what: in the server log, and in the chatter of the ``records``
+    targeted once the refused transaction has rolled back (the note would roll back
+    with it otherwise)."""
     _logger.warning("refused to %s (uid %s) on %s %s: %s", env.user.login, env.uid,
                     records._name if records is not None else "-",
                     records.ids if records is not None else [], detail)
+    if records is not None and records.ids:
+        env.cr.postrollback.add(functools.partial(
+            _post_refusal, env.registry, env.uid, records._name, tuple(records.ids), detail))
+
+
+def _post_refusal(registry, uid, model, ids, detail):
+    # Runs after the rollback, in a cursor of its own: the author may not post on the
+    # record, and the note is the system's account of the refused attempt.
+    try:
+        with registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            targets = _chatter_of(env[model].browse(ids).exists())
+            user = env["res.users"].browse(uid)
+            body = env._("Refused to %(user)s: %(detail)s", user=user.name, detail=detail)
+            for record in targets or ():
+                record.message_post(body=body, author_id=user.partner_id.id,
+                                    message_type="notification",
+                                    subtype_xmlid="mail.mt_note")
+    except Exception:  # the refusal stands and is logged; never mask it with this one
+        _logger.exception("could not note the refusal on %s %s", model, ids)
+
+
+def _chatter_of(records):
+    """Where a refusal on ``records`` is told: their own chatter, else their shipment's
+    (a milestone, a duplicate report)."""
+    if hasattr(records, "message_post"):
+        return records
+    if "shipment_id" in records._fields:
+        return records.shipment_id
+    return None

@@ -1,7 +1,8 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.addons.logistics_sync.tools import guard
 
 
 class LogisticsInvoiceRelease(models.Model):
@@ -29,3 +30,18 @@ class LogisticsInvoiceRelease(models.Model):
     _sql_constraints = [
         ("shipment_uniq", "unique(shipment_id)", "A shipment's invoice is released only once."),
     ]
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # A release row says an invoice was released: only the release path writes one.
+        guard.require(self.env, guard.RELEASE, self._logistics_refusal(),
+                      records=self.env["logistics.shipment"].browse(
+                          {vals["shipment_id"] for vals in vals_list if vals.get("shipment_id")}))
+        return super().create(vals_list)
+
+    def write(self, vals):
+        guard.require(self.env, guard.RELEASE, self._logistics_refusal(), records=self.shipment_id)
+        return super().write(vals)
+
+    def _logistics_refusal(self):
+        return self.env._("Invoice releases are recorded only by the release of an invoice.")

@@ -26,6 +26,17 @@ class LogisticsShipment(models.Model):
     invoice_policy = fields.Selection(
         related="sale_id.logistics_invoice_policy", string="Invoice Release", store=True)
 
+    # What the release path alone writes (a released shipment is no longer due).
+    _LOGISTICS_RELEASE_FIELDS = ("invoice_ids", "invoice_released", "invoice_release_ids")
+
+    def _logistics_check_facts(self, vals_list):
+        res = super()._logistics_check_facts(vals_list)
+        written = {fname for vals in vals_list for fname in vals}
+        if not written.isdisjoint(self._LOGISTICS_RELEASE_FIELDS):
+            guard.check(self.env, guard.RELEASE, written, self._LOGISTICS_RELEASE_FIELDS,
+                        self.env._("Shipment"), records=self)
+        return res
+
     @api.depends("invoice_release_ids")
     def _compute_invoice_released(self):
         for shipment in self:
@@ -122,20 +133,20 @@ class LogisticsShipment(models.Model):
             if not invoice:
                 results[shipment.id] = ("skipped", self.env._("nothing to invoice"))
                 continue
-            if invoice.state == "draft":
-                # The release is the entry point that may post a held invoice.
-                with guard.trusted(guard.RELEASE):
-                    invoice.action_post()
             milestone = milestone or shipment._logistics_release_milestone()
-            self.env["logistics.invoice.release"].create({
-                "shipment_id": shipment.id,
-                "invoice_id": invoice.id,
-                "trigger": trigger,
-                "milestone_id": milestone.id if milestone else False,
-                "origin": f"{milestone.source} / {milestone.external_event_id or milestone.id}"
-                if milestone else False,
-            })
-            shipment.invoice_ids = [Command.link(invoice.id)]
+            # The release is the entry point that may post a held invoice and record it.
+            with guard.trusted(guard.RELEASE):
+                if invoice.state == "draft":
+                    invoice.action_post()
+                self.env["logistics.invoice.release"].create({
+                    "shipment_id": shipment.id,
+                    "invoice_id": invoice.id,
+                    "trigger": trigger,
+                    "milestone_id": milestone.id if milestone else False,
+                    "origin": f"{milestone.source} / {milestone.external_event_id or milestone.id}"
+                    if milestone else False,
+                })
+                shipment.invoice_ids = [Command.link(invoice.id)]
             body = self.env._("Invoice %(invoice)s released (%(trigger)s) by %(user)s from milestone %(ms)s.",
                      invoice=invoice.name, trigger=trigger, user=self.env.user.name,
                      ms=milestone.display_name if milestone else "-")

@@ -87,12 +87,22 @@ class TestHoldBypass(InvoiceReleaseHttpCase):
     def test_an_attempt_to_post_a_held_invoice_is_logged_with_its_author(self):
         order, invoice = self.held_invoice()
         self.login(self.billing)
+        # Not assertRpcAccessError: Odoo's assertRaises rolls back a savepoint of the
+        # test's cursor, which would take the note written after the refusal with it.
         with self.assertLogs("odoo.addons.logistics_sync.tools.guard", "WARNING") as logs:
-            self.assertRpcAccessError("account.move", "action_post", [invoice.id],
-                                      context={"logistics_release": True})
+            try:
+                self.rpc("account.move", "action_post", [invoice.id],
+                         context={"logistics_release": True})
+            except JsonRpcException as refused:
+                self.assertEqual(str(refused), "odoo.exceptions.AccessError")
+            else:
+                self.fail("a held invoice was posted")
         self.assertIn(f"refused to {self.billing.login}", logs.output[0])
         self.assertIn(f"account.move [{invoice.id}]", logs.output[0])
         self.assertNotReleased(order, invoice)
+        note = invoice.message_ids.filtered(lambda m: "Refused to" in (m.body or ""))
+        self.assertEqual(note.author_id, self.billing.partner_id)
+        self.assertIn("held until proof of delivery", note.body)
 
     def test_override_fields_are_not_writable(self):
         order, invoice = self.held_invoice()

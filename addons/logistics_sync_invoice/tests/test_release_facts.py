@@ -46,3 +46,35 @@ class TestReleaseFactsOverRpc(HttpCase, InvoiceReleaseCase):
                                      "occurred_at": "2026-11-20 14:00:00", "pod_signed_by": "R. Ceiver"}])
         self.assertTrue(shipment.pod_received)
         self.assertEqual(self.release_jobs(shipment), 1)
+
+    def test_release_records_are_written_by_the_release_only(self):
+        """Marking a shipment released (or linking it an invoice) would stop its release
+        or claim one that never happened."""
+        order = self.order()
+        shipment = order.logistics_shipment_ids
+        self.deliver(order.picking_ids)
+        invoice = order._create_invoices()
+        self.manager.password = "release_manager-pw-123"
+        attempts = [
+            ("logistics.shipment", "write", [shipment.ids, {"invoice_released": True}]),
+            ("logistics.shipment", "write", [shipment.ids, {"invoice_ids": [(4, invoice.id)]}]),
+            ("logistics.invoice.release", "create", [{
+                "shipment_id": shipment.id, "invoice_id": invoice.id, "trigger": "manual"}]),
+        ]
+        for login in ("release_user", "release_manager"):
+            self.authenticate(login, f"{login}-pw-123")
+            for model, method, args in attempts:
+                with self.subTest(login=login, model=model, args=args), \
+                        self.assertRaises(JsonRpcException) as refused:
+                    self.make_jsonrpc_request("/web/dataset/call_kw", {
+                        "model": model, "method": method, "args": args,
+                        "kwargs": {"context": {"logistics_release": True}}})
+                self.assertEqual(refused.exception.args[0], "odoo.exceptions.AccessError")
+        self.env.invalidate_all()
+        self.assertEqual((shipment.invoice_released, shipment.invoice_ids), (False, invoice.browse()))
+        # The release path still records them.
+        shipment._apply_milestones([{"shipment_id": shipment.id, "code": "pod_received",
+                                     "occurred_at": "2026-11-20 14:00:00", "pod_signed_by": "R. Ceiver"}])
+        shipment.with_user(self.manager)._release_invoices()
+        self.assertTrue(shipment.invoice_released)
+        self.assertEqual(shipment.invoice_ids, invoice)
