@@ -18,6 +18,7 @@
         "security/ir.model.access.csv",
         "security/logistics_reconcile_rules.xml",
         "data/ir_cron_data.xml",
+        "data/logistics_reconcile_summary_templates.xml",
         "views/logistics_reconcile_views.xml",
         "views/delivery_carrier_views.xml",
         "views/logistics_reconcile_menus.xml",

@@ -27,7 +27,8 @@ MESSAGE_REPLAYABLE = ("unmapped", "unmatched", "unauthorized", "invalid", "faile
                       "cancelled", "skipped")
 # Messages counted as failures on the backend.
 MESSAGE_FAILED = ("failed", "invalid")
-# Messages that need a person: Sync Issues, the backend's attention counter.
+# Messages that need a person: Sync Issues, the backend's attention counter, the daily
+# summary's oldest unresolved messages.
 MESSAGE_ATTENTION = ("failed", "invalid", "dead", "unmapped", "unmatched", "unauthorized")
 # Resolved messages: only their payload and row may be purged after the retention
 # period. Unresolved ones (dead, failed, invalid, unmapped, unmatched, unauthorized,

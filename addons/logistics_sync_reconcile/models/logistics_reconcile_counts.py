@@ -26,10 +26,12 @@ class ReconcileCountsMixin(models.AbstractModel):
     quantity_count = fields.Integer("Quantity mismatches")
 
     @api.model
-    def _collect(self):
-        """Counts and amounts of every report, within the user's companies."""
+    def _collect(self, company=None):
+        """Counts and amounts of every report, within the user's companies, or of
+        ``company`` only (for the superuser, whom record rules do not restrict)."""
         env = self.env
-        read = lambda model, domain, agg: env[model]._read_group(domain, [], agg)[0]  # noqa: E731
+        scope = [("company_id", "=", company.id)] if company else []
+        read = lambda model, domain, agg: env[model]._read_group(scope + domain, [], agg)[0]  # noqa: E731
         uninvoiced = read(REPORTS["uninvoiced"], [], ["__count", "amount_at_stake:sum"])
         nopod = read(REPORTS["nopod"], [], ["__count", "amount:sum"])
         stale = read(REPORTS["stale"], [("issue", "=", "stale")], ["__count"])

@@ -4,6 +4,7 @@
 from datetime import datetime, timedelta
 
 from odoo import fields
+from odoo.addons.logistics_sync.lib.states import MESSAGE_ATTENTION
 from odoo.addons.logistics_sync_invoice.tests.common import InvoiceReleaseCase
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import AccessError
@@ -131,6 +132,53 @@ class TestReconciliation(InvoiceReleaseCase):
             [("company_id", "=", self.company.id)], limit=1)
         self.assertGreaterEqual(summary.uninvoiced_count, 1)
         self.assertIn(self.manager, summary.activity_ids.user_id)
+
+    def test_daily_summary_lists_the_oldest_unresolved_messages_of_its_company(self):
+        Message = self.env["logistics.sync.message"]
+        other = self.env["res.company"].create({"name": "Rec Summary B"})
+        manager_b = new_test_user(self.env, "rec_manager_b", groups="logistics_sync.group_logistics_manager",
+                                  company_id=other.id, company_ids=[other.id])
+        messages = {}
+        for company, key in ((self.company, "a"), (other, "b")):
+            user = new_test_user(self.env, f"rec-sum-integration-{key}", company_id=company.id,
+                                 company_ids=[company.id],
+                                 groups="base.group_user,logistics_sync_connector.group_logistics_integration")
+            backend = self.env["logistics.backend"].create({
+                "name": f"Summary TMS {key}", "code": f"rec-sum-{key}", "company_id": company.id,
+                "integration_user_id": user.id})
+            base = {"backend_id": backend.id, "company_id": company.id, "direction": "in", "payload": "{}"}
+            messages[key] = Message.create([
+                dict(base, event_id=f"sum-dead-{key}", state="dead", error=f"WMS {key} timed out",
+                     received_at=datetime(2020, 1, 1)),
+                dict(base, event_id=f"sum-done-{key}", state="done", received_at=datetime(2019, 1, 1))])
+        dead_a, done_a = messages["a"]
+        dead_b = messages["b"][0]
+        self.env["logistics.reconcile.summary"]._cron_daily_summary()
+        Summary = self.env["logistics.reconcile.summary"]
+        summary_a = Summary.search([("company_id", "=", self.company.id)], limit=1)
+        summary_b = Summary.search([("company_id", "=", other.id)], limit=1)
+
+        self.assertEqual(summary_a.oldest_message_ids.sorted("received_at")[:1], dead_a, "the oldest unresolved first")
+        self.assertNotIn(done_a, summary_a.oldest_message_ids, "a processed message is resolved")
+        self.assertNotIn(dead_b, summary_a.oldest_message_ids)
+        self.assertEqual(summary_b.oldest_message_ids, dead_b)
+        # The counts are the company's own too (the cron runs as the superuser).
+        self.assertEqual(summary_b.sync_count, 1)
+        self.assertEqual(summary_a.sync_count, Message.search_count(
+            [("company_id", "=", self.company.id), ("state", "in", MESSAGE_ATTENTION)]))
+
+        note_a = str(summary_a.activity_ids.filtered(lambda a: a.user_id == self.manager).note)
+        self.assertIn(f"/odoo/logistics.sync.message/{dead_a.id}", note_a)
+        self.assertIn("WMS a timed out", note_a)
+        self.assertIn("Summary TMS a", note_a, "the per backend and state counts")
+        self.assertNotIn(done_a.name, note_a)
+        self.assertNotIn(dead_b.name, note_a)
+        self.assertNotIn("Summary TMS b", note_a)
+        self.assertEqual(summary_b.activity_ids.user_id, manager_b, "B's to-do goes to B's managers only")
+        self.assertNotIn(manager_b, summary_a.activity_ids.user_id)
+        self.assertIn(dead_b.name, str(summary_b.activity_ids.note))
+        # A Logistics User of company A reads A's summary and its messages.
+        self.assertEqual(summary_a.with_user(self.user).oldest_message_ids.mapped("state")[:1], ["dead"])
 
     def test_access_and_companies(self):
         other = self.env["res.company"].create({"name": "Rec Other"})
