@@ -7,6 +7,9 @@ server-wide with its channels), so both nodes have a job runner; only paths, add
 ports and sizes are replaced. queue_job's runners elect a master with a PostgreSQL
 advisory lock (jobrunner/runner.py); the others retry every ERROR_RECOVERY_DELAY seconds.
 
+nginx also limits the webhook rate per client address and serves nothing under
+/queue_job/ (each runner calls its own node directly).
+
 The tests share the nodes and run in file order; the last one crashes a node.
 """
 
@@ -29,6 +32,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .conftest import OdooServer, _free_port, copy_template, launch
+from .reverse_proxy import EXAMPLE as NGINX_EXAMPLE
 from .reverse_proxy import Nginx
 from .test_e2e_webhooks import DEMO_SECRET, wait_for
 from .test_lib_signing import sign_standard
@@ -52,6 +56,16 @@ def _queue_job_constant(relative, name):
 LOCK_ID = _queue_job_constant("jobrunner/runner.py", "PG_ADVISORY_LOCK_ID")
 ERROR_RECOVERY_DELAY = _queue_job_constant("jobrunner/runner.py", "ERROR_RECOVERY_DELAY")
 START_DELAY = _queue_job_constant("jobrunner/__init__.py", "START_DELAY")
+
+
+def shipped_webhook_limit():
+    """(requests per second, burst) of the webhook rate limit in deploy/nginx/odoo.conf."""
+    text = NGINX_EXAMPLE.read_text()
+    rate = re.search(r"^limit_req_zone \$binary_remote_addr zone=logistics_webhook:\w+ rate=(\d+)r/s;$", text, re.M)
+    burst = re.search(r"^ +limit_req zone=logistics_webhook burst=(\d+) nodelay;$", text, re.M)
+    assert rate and burst and re.search(r"^ +limit_req_status 429;$", text, re.M), \
+        f"{NGINX_EXAMPLE}: no limit_req on the webhooks"
+    return int(rate.group(1)), int(burst.group(1))
 
 
 def sql(db, query):
@@ -276,6 +290,69 @@ def test_proxy_mode_records_the_client_address_seen_by_the_proxy(cluster):
                          fields=["remote_addr"], order="id desc", limit=1)
     # nginx saw 127.0.0.2; Odoo (proxy_mode) takes the last X-Forwarded-For entry, not the forged one.
     assert audit[0]["remote_addr"] == "127.0.0.2"
+
+
+def test_proxy_limits_the_webhook_rate_per_client_address(cluster):
+    c = cluster
+    rate, burst = shipped_webhook_limit()
+    # An unknown backend: Odoo answers 404 at once and writes nothing.
+    url = f"{c.proxy.url}/logistics/webhook/no-such-backend"
+
+    def client(address):
+        session = requests.Session()
+        session.trust_env, session.verify = False, str(c.proxy.cert)
+        session.mount("https://", SourceAddress(address))
+        return session
+
+    # A sender below the rate is never throttled, for longer than its burst would cover.
+    paced = client("127.0.0.3")
+    statuses = []
+    for _i in range(rate * 2):
+        started = time.monotonic()
+        statuses.append(paced.post(url, data=b"{}", timeout=30).status_code)
+        time.sleep(max(0.0, 1.25 / rate - (time.monotonic() - started)))
+    assert statuses == [404] * len(statuses)
+
+    # A flood from another address: its burst passes, then 429 with Retry-After, from nginx.
+    seen = len(c.proxy.entries())
+    sessions = [client("127.0.0.4") for _i in range(8)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(len(sessions)) as pool:
+        responses = list(pool.map(lambda i: sessions[i % len(sessions)].post(url, data=b"{}", timeout=30),
+                                  range(burst + 3 * rate)))
+    elapsed = time.monotonic() - started
+    counts = Counter(r.status_code for r in responses)
+    assert set(counts) == {404, 429}, counts
+    assert burst < counts[404] <= burst + 1 + rate * elapsed + 2, (counts, elapsed)
+    throttled = [r for r in responses if r.status_code == 429]
+    assert {(r.headers.get("Retry-After"), r.text) for r in throttled} == {("1", '{"error": "too many requests"}')}
+    flood = [e for e in c.proxy.entries()[seen:] if e[0] == "127.0.0.4"]
+    assert Counter(status for _a, _r, status, _u in flood) == Counter({str(k): v for k, v in counts.items()})
+    assert {up for _a, _r, status, up in flood if status == "429"} == {"-"}, "throttled requests never reach Odoo"
+
+    # Meanwhile other senders are not throttled.
+    event_id = f"{c.run}-during-flood"
+    assert c.post(c.proxy.url, event_id, event(event_id, f"SCALE-{c.run}-0", 3000)).status_code == 202
+    c.posted.append(event_id)
+
+
+def test_the_job_runner_endpoint_is_not_served_through_the_proxy(cluster):
+    c = cluster
+    master = c.master(timeout=5)
+    # The runner calls /queue_job/runjob on its own node (http_interface:http_port), not nginx.
+    assert log_count(master, "GET /queue_job/runjob?") >= 1
+    session = requests.Session()
+    session.trust_env, session.verify = False, str(c.proxy.cert)
+    query = f"db={c.db}&job_uuid={uuid.uuid4()}"
+    seen = len(c.proxy.entries())
+    for path in ("/queue_job/runjob", "//queue_job/runjob", "/queue%5Fjob/runjob", "/queue_job/./runjob",
+                 "/queue_job/runjob/", "/queue_job/create_test_job"):
+        for method in ("GET", "POST"):
+            response = session.request(method, f"{c.proxy.url}{path}?{query}", timeout=30)
+            assert response.status_code == 403, (method, path, response.status_code)
+    assert {up for _a, _r, _s, up in c.proxy.entries()[seen:]} == {"-"}, "nginx answered, not a node"
+    # The same request straight to a node would be served (an unknown job: empty answer).
+    assert requests.get(f"{master.url}/queue_job/runjob?{query}", timeout=30).status_code == 200
 
 
 def test_crashed_master_node_the_other_runner_takes_over_and_the_proxy_fails_over(cluster):
