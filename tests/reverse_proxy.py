@@ -2,8 +2,8 @@
 running the shipped example configuration deploy/nginx/odoo.conf.
 
 Only what ties the example to one machine is substituted (node addresses, listen ports,
-certificate paths), each substitution checked, so that the tests fail when the example
-changes shape. nginx runs in the foreground with its files in a temporary directory, on
+certificate paths; for benchmarks, the webhook rate limit), each substitution checked,
+so that the tests fail when the example changes shape. nginx runs in the foreground with its files in a temporary directory, on
 127.0.0.1, with a self-signed certificate for 127.0.0.1 (clients verify it).
 """
 
@@ -52,9 +52,15 @@ def _sub(text, old, new, count=1):
     return text.replace(old, new)
 
 
-def render_site(http_nodes, gevent_nodes, https_port, http_port, cert, key):
-    """deploy/nginx/odoo.conf for these nodes ("127.0.0.1:port" each) and ports."""
+def render_site(http_nodes, gevent_nodes, https_port, http_port, cert, key, webhook_rate=None):
+    """deploy/nginx/odoo.conf for these nodes ("127.0.0.1:port" each) and ports; with
+    ``webhook_rate`` (requests/s), the webhook rate limit replaced (benchmarks measure the
+    nodes, not the limit)."""
     text = EXAMPLE.read_text()
+    if webhook_rate:
+        text, found = re.subn(r"(zone=logistics_webhook:\w+ rate=)\d+r/s;", rf"\g<1>{int(webhook_rate)}r/s;", text)
+        if found != 1:
+            raise AssertionError(f"{EXAMPLE}: expected one limit_req_zone logistics_webhook, found {found}")
     for name, example, nodes in (("odoo", EXAMPLE_HTTP, http_nodes), ("odoo_gevent", EXAMPLE_GEVENT, gevent_nodes)):
         block = re.search(r"upstream %s \{.*?\n\}" % name, text, re.S)
         if not block:
@@ -76,8 +82,9 @@ def render_site(http_nodes, gevent_nodes, https_port, http_port, cert, key):
 class Nginx:
     """``with Nginx(http_ports, gevent_ports) as proxy:`` -> proxy.url (https), proxy.cert."""
 
-    def __init__(self, http_ports, gevent_ports, timeout=20):
+    def __init__(self, http_ports, gevent_ports, timeout=20, webhook_rate=None):
         self.http_ports, self.gevent_ports, self.timeout = list(http_ports), list(gevent_ports), timeout
+        self.webhook_rate = webhook_rate
         self.proc = None
 
     def __enter__(self):
@@ -94,7 +101,7 @@ class Nginx:
         self.port, self.http_port = _free_port(), _free_port()
         (self.tmp / "site.conf").write_text(render_site(
             [f"127.0.0.1:{p}" for p in self.http_ports], [f"127.0.0.1:{p}" for p in self.gevent_ports],
-            self.port, self.http_port, self.cert, self.key))
+            self.port, self.http_port, self.cert, self.key, webhook_rate=self.webhook_rate))
         conf = self.tmp / "nginx.conf"
         conf.write_text(MAIN_CONF.format(tmp=self.tmp))
         self.access_log, self.error_log = self.tmp / "access.log", self.tmp / "error.log"
