@@ -282,6 +282,9 @@ class CrashCycle:
         s.call("res.company", "write", [company_id], {
             "logistics_auto_release": True, "logistics_release_user_id": uid,
             "logistics_release_require_done": True})
+        # Events are dated from BASE_TIME on, years ahead: no future limit for demo-tms.
+        s.call("logistics.backend", "write", s.call("logistics.backend", "search", [["code", "=", "demo-tms"]]),
+               {"event_future_hours": 0})
         # Inbound: shipment set A for the batch killed mid-transaction (the first one is
         # the row the test holds locked), set B for the live feed and the other messages.
         names = [f"{self.tag.upper()}-{i:03d}" for i in range(self.shipments)]

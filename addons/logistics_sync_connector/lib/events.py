@@ -121,6 +121,8 @@ def parse_json(body: bytes):
         raise PayloadError(f"body is not UTF-8: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise PayloadError(f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except ValueError as exc:  # e.g. an integer beyond Python's 4,300-digit conversion limit
+        raise PayloadError(f"body holds a value that cannot be read: {str(exc)[:200]}") from exc
     except RecursionError as exc:
         raise PayloadError("body is nested too deeply") from exc
     if _SUSPECT_ESCAPE.search(body):

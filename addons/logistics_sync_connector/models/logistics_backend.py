@@ -135,6 +135,15 @@ class LogisticsBackend(models.Model):
         "(bindings), or carried by one of its carriers. Every shipment: for a single "
         "trusted TMS.",
     )
+    # Event times it may report (lib/dates.py: before 2000 is never plausible)
+    event_future_hours = fields.Integer(
+        "Future Tolerance (h)", default=24,
+        help="An event dated more than this after its reception is kept unapplied, as invalid. "
+        "0: no limit.")
+    event_max_age_days = fields.Integer(
+        "Max Age Before Shipment (days)", default=365,
+        help="An event dated more than this before its shipment was created is kept unapplied, "
+        "as invalid. 0: no limit.")
     carrier_ids = fields.Many2many(
         "delivery.carrier", "logistics_backend_delivery_carrier_rel", "backend_id", "carrier_id",
         string="Carriers", check_company=True,

@@ -6,6 +6,7 @@ import logging
 from datetime import datetime, timedelta
 
 from odoo import api, fields, models
+from odoo.addons.logistics_sync.lib import dates as lib_dates
 from odoo.addons.logistics_sync.lib.state_machine import is_proof_of_delivery
 from odoo.addons.logistics_sync.lib.states import MESSAGE_SKIPPED
 from odoo.addons.logistics_sync.tools import jobs
@@ -278,6 +279,15 @@ class LogisticsInbox(models.AbstractModel):
             if refusal:
                 problems.setdefault(message, {}).setdefault("unauthorized", set()).add(refusal)
                 continue
+            # A clock or parsing fault of the sender: never applied (a far-past terminal
+            # event would decide the state for good).
+            implausible = lib_dates.implausible(
+                event.occurred_at, message.received_at or now, shipment.create_date,
+                backend.event_future_hours, backend.event_max_age_days)
+            if implausible:
+                problems.setdefault(message, {}).setdefault("invalid", set()).add(
+                    f"{event.event_id}: {implausible}")
+                continue
             asserted_ext_ids.add(event.shipment_external_id)
             values.append({
                 "shipment_id": shipment.id,
@@ -321,7 +331,7 @@ class LogisticsInbox(models.AbstractModel):
             if failed:
                 row.update(message._retry_values(failed))
             elif message in problems:
-                kind = next(k for k in ("unauthorized", "unmapped", "unmatched")
+                kind = next(k for k in ("invalid", "unauthorized", "unmapped", "unmatched")
                             if k in problems[message])
                 row.update(state=kind, error="; ".join(
                     f"{k}: {', '.join(sorted(v))}" for k, v in problems[message].items()))
