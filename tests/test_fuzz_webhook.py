@@ -437,7 +437,9 @@ def expect(ctx, case, body, headers):
         event_id = data.get("id") if ok and isinstance(data, dict) else None
         if not usable_id(event_id):
             return 400, None
-    return (200 if (target, event_id) in ctx["seen"] else 202), event_id
+    if (target, event_id) not in ctx["seen"]:
+        return 202, event_id
+    return (200 if ctx["hashes"][(target, event_id)] == hashlib.sha256(body).hexdigest() else 409), event_id
 
 
 # ---------------------------------------------------------------- checking an answer
@@ -478,14 +480,23 @@ def check(ctx, case, body, headers, response):
             if detail:
                 assert message["event_id"] == detail
                 ctx["seen"][(target, detail)] = payload["message_id"]
+                ctx["hashes"][(target, detail)] = hashlib.sha256(body).hexdigest()
         return
     assert message["event_id"] == detail, (message, detail)
     if status == 200:
         assert payload == {"status": "duplicate", "message_id": ctx["seen"][(target, detail)]}
         return
+    if status == 409:
+        assert payload["message_id"] == ctx["seen"][(target, detail)], payload
+        assert message["payload_hash"] == ctx["hashes"][(target, detail)], "the stored body stays"
+        assert s.call("logistics.webhook.audit", "search_count", [
+            ["message_id", "=", payload["message_id"]], ["reason", "=", "conflict"],
+            ["payload_hash", "=", hashlib.sha256(body).hexdigest()]]) == 1
+        return
     assert payload["status"] == "accepted"
     assert message["payload_hash"] == hashlib.sha256(body).hexdigest()
     ctx["seen"][(target, detail)] = payload["message_id"]
+    ctx["hashes"][(target, detail)] = message["payload_hash"]
     ctx["accepted"].append((payload["message_id"], target, body))
 
 
@@ -560,7 +571,8 @@ def fuzz_ctx(odoo_server):
     audits = s.call("logistics.webhook.audit", "search_read", [], fields=["id"], order="id desc", limit=1)
     http = requests.Session()
     yield {"server": s, "backends": backends, "counter": itertools.count(),
-           "last_audit": audits[0]["id"] if audits else 0, "seen": {}, "accepted": [], "http": http, "statuses": {}}
+           "last_audit": audits[0]["id"] if audits else 0, "seen": {}, "hashes": {}, "accepted": [], "http": http,
+           "statuses": {}}
     http.close()
 
 

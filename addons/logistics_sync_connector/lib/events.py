@@ -36,6 +36,12 @@ def check_text(value, what) -> str:
     return value
 
 
+def storable_text(body: bytes) -> str:
+    """A body as PostgreSQL text, which cannot hold NUL (only possible in a malformed
+    body: JSON has no raw NUL): shown as U+FFFD, like invalid UTF-8."""
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
 def check_event_id(value, what="event id") -> str:
     """The dedup id of a delivery: 1 to 255 characters, no control character."""
     if not isinstance(value, str) or not value:

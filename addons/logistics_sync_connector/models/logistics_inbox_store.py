@@ -14,6 +14,8 @@ KEPT_HEADERS = (
     "content-type", "user-agent", "webhook-id", "webhook-timestamp", "x-request-id",
     "x-forwarded-for", "x-easypost-event-id",
 )
+# What _store did with a delivery.
+STORED, DUPLICATE, CONFLICT = "accepted", "duplicate", "conflict"
 
 
 class LogisticsInboxStore(models.AbstractModel):
@@ -23,18 +25,18 @@ class LogisticsInboxStore(models.AbstractModel):
 
     @api.model
     def _store(self, config, event_id, body, headers):
-        """Store a verified webhook delivery; returns (message id, is_new).
+        """Store a verified webhook delivery; returns (message id, STORED, DUPLICATE
+        or CONFLICT).
 
         One INSERT … ON CONFLICT DO NOTHING: a replay, or a concurrent duplicate
         (which makes the second transaction fail with a serialization error that
-        Odoo retries), inserts nothing and returns the existing id.
+        Odoo retries), inserts nothing and returns the existing id. An existing id
+        whose stored body hash differs is a CONFLICT (the same query reads it).
         """
         self.env["logistics.sync.message"].check_access("create")
         kept = {k.lower(): v for k, v in headers.items() if k.lower() in KEPT_HEADERS}
         now = fields.Datetime.now()
-        # Kept as text; PostgreSQL text cannot hold NUL (only possible in a quarantined
-        # body: JSON has no raw NUL), so it is shown as U+FFFD like invalid UTF-8.
-        text = body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+        payload_hash = hashlib.sha256(body).hexdigest()
         self.env.cr.execute(
             """INSERT INTO logistics_sync_message
                    (uuid, backend_id, company_id, direction, flow, event_id, state, payload,
@@ -44,19 +46,21 @@ class LogisticsInboxStore(models.AbstractModel):
                        %s, %s, %s, 0, %s, %s, %s, %s)
                ON CONFLICT ON CONSTRAINT logistics_sync_message_event_uniq DO NOTHING
                RETURNING id""",
-            [str(uuid.uuid4()), config["backend_id"], config["company_id"], event_id, text,
-             hashlib.sha256(body).hexdigest(), json.dumps(kept), now,
+            [str(uuid.uuid4()), config["backend_id"], config["company_id"], event_id,
+             lib_events.storable_text(body), payload_hash, json.dumps(kept), now,
              self.env.uid, self.env.uid, now, now],
         )
         row = self.env.cr.fetchone()
         if row:
-            return row[0], True
+            return row[0], STORED
         self.env.cr.execute(
-            """SELECT id FROM logistics_sync_message
+            """SELECT id, payload_hash IS NOT NULL AND payload_hash <> %s
+                 FROM logistics_sync_message
                 WHERE backend_id = %s AND direction = 'in' AND event_id = %s""",
-            [config["backend_id"], event_id],
+            [payload_hash, config["backend_id"], event_id],
         )
-        return self.env.cr.fetchone()[0], False
+        message_id, differs = self.env.cr.fetchone()
+        return message_id, CONFLICT if differs else DUPLICATE
 
     @api.model
     def _quarantine(self, config, event_id, body, headers, error):
@@ -64,8 +68,8 @@ class LogisticsInboxStore(models.AbstractModel):
         when it has a usable one, else under one derived from the body)."""
         if not lib_events.is_event_id(event_id):
             event_id = "invalid-" + hashlib.sha256(body).hexdigest()[:32]
-        message_id, is_new = self._store(config, event_id, body, headers)
-        if is_new:
+        message_id, outcome = self._store(config, event_id, body, headers)
+        if outcome == STORED:
             self.env["logistics.sync.message"].browse(message_id).write(
                 {"state": "invalid", "error": error})
         return message_id

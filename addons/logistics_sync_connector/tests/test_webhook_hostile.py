@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 """Hostile input on the webhook -> inbox path (issue 14): values that cannot be read,
-event times that cannot be true."""
+event times that cannot be true, a known event id with another body."""
 
 import json
 from datetime import datetime, timedelta
@@ -100,3 +100,30 @@ class TestHostileWebhooks(WebhookCase):
         self.env["logistics.shipment"]._apply_milestones([
             {"shipment_id": other.id, "code": "delivered", "occurred_at": "2026-11-21 08:00:00"}])
         self.assertEqual(other.state, "delivered")
+
+    # -- item 5: same id, different body
+    def test_a_known_event_id_with_another_body_is_a_409_conflict(self):
+        first = generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z")
+        accepted = self.post_signed(first, msg_id="msg_same")
+        self.assertEqual(accepted.status_code, 202)
+        message_id = accepted.json()["message_id"]
+        duplicate = self.post_signed(first, msg_id="msg_same")
+        self.assertEqual(duplicate.json(), {"status": "duplicate", "message_id": message_id},
+                         "byte-identical: a duplicate")
+        other = json.dumps(dict(first, milestone={"code": "cancelled",
+                                                  "occurred_at": "2026-11-20T08:00:00Z"})).encode()
+        for _attempt in range(2):  # the sender retries the 409: one audit row
+            conflict = self.post_signed(None, body=other, msg_id="msg_same")
+            self.assertEqual(conflict.status_code, 409, conflict.text)
+            self.assertEqual(conflict.json()["message_id"], message_id)
+        message = self.messages()
+        self.assertEqual(len(message), 1)
+        self.assertEqual(message.payload, json.dumps(first), "the first body is kept")
+        manager = self.env.ref("base.user_admin")
+        audit = message.with_user(manager).conflict_ids
+        self.assertEqual(len(audit), 1)
+        self.assertEqual((audit.reason, audit.backend_id, audit.payload), ("conflict", self.backend, other.decode()))
+        self.assertIn("Webhook-Id: msg_same", audit.headers)
+        self.assertEqual(self.post_signed(first, msg_id="msg_same").status_code, 200)
+        self.process()
+        self.assertEqual(self.shipment.state, "picked_up", "the conflicting body is never applied")
