@@ -53,8 +53,8 @@ class LogisticsBackend(models.Model):
     active = fields.Boolean(default=True, tracking=True)
     paused = fields.Boolean(
         tracking=True,
-        help="Paused backends answer webhooks with 503 (the sender retries later) "
-        "and send nothing; queued messages wait.",
+        help="Paused backends still receive webhooks (verified, stored, acknowledged) but "
+        "process and send nothing until resumed; queued messages wait.",
     )
     inbound_channel = fields.Char(
         "Inbound Job Channel", compute="_compute_job_channels",

@@ -1,17 +1,20 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-"""Hostile input on the webhook -> inbox path (issue 14): values that cannot be read,
-event times that cannot be true, a known event id with another body."""
+"""Hostile input on the webhook -> inbox path (issue 14, items 4 to 6): values that
+cannot be read, event times that cannot be true, a known event id with another body,
+and deliveries to a paused backend."""
 
 import json
+import time
 from datetime import datetime, timedelta
 
 from odoo import fields
 from odoo.addons.logistics_sync.lib import dates
+from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import common, tagged
 
-from ..lib import events
+from ..lib import events, signatures
 from .common import WebhookCase, generic_event
 
 LONG_NUMBER = b"1" * 5000  # beyond Python's 4,300-digit int conversion limit
@@ -127,3 +130,29 @@ class TestHostileWebhooks(WebhookCase):
         self.assertEqual(self.post_signed(first, msg_id="msg_same").status_code, 200)
         self.process()
         self.assertEqual(self.shipment.state, "picked_up", "the conflicting body is never applied")
+
+    # -- item 6: paused backend
+    def test_a_paused_backend_verifies_stores_and_acknowledges(self):
+        """It answered 503 before verifying anything: senders gave up on events."""
+        self.backend.action_pause()
+        with trap_jobs() as trap:
+            response = self.post_event("picked_up", "2026-11-20T08:00:00Z")
+            self.assertEqual(response.status_code, 202, response.text)
+            trap.assert_jobs_count(0)
+        message = self.messages()
+        self.assertEqual((response.json()["message_id"], message.state), (message.id, "pending"))
+        body = b'{"not": "signed"}'
+        unsigned = self.post_raw(self.url, body, {"Content-Type": "application/json"})
+        self.assertEqual(unsigned.status_code, 401)
+        forged = signatures.standard_headers("whsec_" + "A" * 32, "msg_x", body, timestamp=int(time.time()))
+        self.assertEqual(self.post_raw(self.url, body, forged).status_code, 401)
+        self.assertEqual(self.env["logistics.webhook.audit"].search_count(
+            [("backend_id", "=", self.backend.id)]), 2)
+        self.assertEqual(len(self.messages()), 1, "nothing unsigned is stored")
+        self.process()
+        self.assertEqual((message.state, self.shipment.state), ("pending", "draft"), "processing waits")
+        with trap_jobs() as trap:
+            self.backend.action_resume()
+            trap.assert_jobs_count(1, only=self.backend._process_inbox)
+        self.process()
+        self.assertEqual((message.state, self.shipment.state), ("done", "picked_up"))
