@@ -221,6 +221,7 @@ class CrashCycle:
         self._clock = 0
         self._lock = threading.Lock()
         self.timings = {}
+        self.bodies = {}  # webhook id -> body posted, for a sender's retry
 
     # ------------------------------------------------------------------ helpers
     def event(self, event_id, reference, code="in_transit", pod=None):
@@ -241,6 +242,7 @@ class CrashCycle:
             "Content-Type": "application/json", "webhook-id": msg_id, "webhook-timestamp": str(ts),
             "webhook-signature": sign_standard(DEMO_SECRET, msg_id, ts, body)})
         with self._lock:
+            self.bodies[msg_id] = body
             self.statuses[response.status_code] += 1
             if response.status_code == 202:
                 self.webhook_ids.append(msg_id)
@@ -282,6 +284,9 @@ class CrashCycle:
         s.call("res.company", "write", [company_id], {
             "logistics_auto_release": True, "logistics_release_user_id": uid,
             "logistics_release_require_done": True})
+        # Events are dated from BASE_TIME on, years ahead: no future limit for demo-tms.
+        s.call("logistics.backend", "write", s.call("logistics.backend", "search", [["code", "=", "demo-tms"]]),
+               {"event_future_hours": 0})
         # Inbound: shipment set A for the batch killed mid-transaction (the first one is
         # the row the test holds locked), set B for the live feed and the other messages.
         names = [f"{self.tag.upper()}-{i:03d}" for i in range(self.shipments)]
@@ -363,8 +368,9 @@ class CrashCycle:
         self.wait_requeued(kill)
 
     def _replay(self, msg_id):
-        """The same delivery again (a sender retry): acknowledged as a duplicate."""
-        body = json.dumps({"type": "shipment.milestone", "id": "ignored"}).encode()
+        """The same delivery again (a sender retry): acknowledged as a duplicate (the same
+        id with another body would be a 409 conflict)."""
+        body = self.bodies[msg_id]
         ts = int(time.time())
         return requests.post(f"{self.server.url}/logistics/webhook/demo-tms", data=body, timeout=30, headers={
             "Content-Type": "application/json", "webhook-id": msg_id, "webhook-timestamp": str(ts),

@@ -9,17 +9,18 @@ import pytest
 import requests
 
 from .conftest import live_jobs, wait_until
-from .test_e2e_webhooks import DEMO_SECRET
+from .test_e2e_webhooks import DEMO_SECRET, recent
 from .test_lib_signing import sign_standard
 
 pytestmark = pytest.mark.e2e
 
 
 def post_pod(server, reference, event_id):
+    at = recent()
     body = json.dumps({
         "type": "shipment.milestone", "id": event_id, "shipment": {"reference": reference},
-        "milestone": {"code": "delivered", "occurred_at": "2030-02-01T10:00:00Z"},
-        "pod": {"signed_by": "E2E Receiver", "received_at": "2030-02-01T10:00:00Z"}}).encode()
+        "milestone": {"code": "delivered", "occurred_at": at},
+        "pod": {"signed_by": "E2E Receiver", "received_at": at}}).encode()
     ts = int(time.time())
     return requests.post(f"{server.url}/logistics/webhook/demo-tms", data=body, timeout=30, headers={
         "Content-Type": "application/json", "webhook-id": event_id, "webhook-timestamp": str(ts),

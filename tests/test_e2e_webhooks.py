@@ -25,6 +25,12 @@ def wait_for(predicate, timeout=60, interval=0.5, what="condition"):
     return wait_until(predicate, timeout, interval, what)
 
 
+def recent(seconds_ago=60):
+    """An event time the inbox finds plausible (its default window is the past year of
+    the shipment and 24 h ahead), later than the demo milestones."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - seconds_ago))
+
+
 def post(server, body, msg_id, backend="demo-tms", secret=DEMO_SECRET):
     ts = int(time.time())
     return requests.post(f"{server.url}/logistics/webhook/{backend}", data=body, timeout=30, headers={
@@ -44,7 +50,7 @@ def test_readme_script_posts_a_signed_event_processed_by_the_job_runner(odoo_ser
         [sys.executable, str(REPO / "scripts" / "post-demo-event.py"),
          "--url", f"{odoo_server.url}/logistics/webhook/demo-tms",
          "--reference", "DEMO-SHP-0001", "--code", "picked_up",
-         "--occurred-at", "2030-01-01T08:00:00Z"],
+         "--occurred-at", recent()],
         capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.startswith("202 ")
     message_id = json.loads(out[4:])["message_id"]
@@ -64,7 +70,7 @@ def test_concurrent_duplicates_make_one_message_and_one_milestone(odoo_server):
     body = json.dumps({"type": "shipment.milestone", "id": event_id,
                        "shipment": {"reference": "DEMO-SHP-0002"},
                        "milestone": {"code": "out_for_delivery",
-                                     "occurred_at": "2030-01-02T09:00:00Z"}}).encode()
+                                     "occurred_at": recent()}}).encode()
     statuses, barrier = [], threading.Barrier(CONCURRENT)
 
     def deliver():
@@ -88,7 +94,7 @@ def test_same_milestone_from_two_systems_is_one_milestone(odoo_server):
     odoo_server.login()
     body_a = json.dumps({"type": "shipment.milestone", "id": "sys-a-1",
                          "shipment": {"reference": "DEMO-SHP-0005"},
-                         "milestone": {"code": "delivered", "occurred_at": "2030-01-03T10:00:00Z"}}).encode()
+                         "milestone": {"code": "delivered", "occurred_at": recent()}}).encode()
     body_b = body_a.replace(b"sys-a-1", b"sys-b-9")
     assert post(odoo_server, body_a, "sys-a-1").status_code == 202
     assert post(odoo_server, body_b, "sys-b-9").status_code == 202

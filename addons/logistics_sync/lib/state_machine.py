@@ -9,7 +9,9 @@ never of their arrival order:
 * milestones are ordered by (event time, rank, code) — a total order, so any
   permutation of the same milestones yields the same result;
 * the first terminal milestone (``delivered``, ``returned``, ``cancelled``) by
-  event time decides the state for good; later milestones are history only;
+  event time decides the state for good; later milestones are history only; one
+  dated before 2000 (``dates.EARLIEST_EVENT``, a sender's clock fault) is history:
+  it would otherwise come first and freeze the state for ever;
 * otherwise the progress state is the highest-rank progress milestone: a
   lower-rank milestone never moves the state back, whenever it happened or arrived;
 * a side milestone (``on_hold``, ``exception``, …) shows when it is strictly later
@@ -30,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from .dates import EARLIEST_EVENT
 from .states import DELIVERED, PICKED_UP
 
 PROGRESS = "progress"
@@ -136,7 +139,8 @@ def _derive_state(milestones):
             live.append(m)
     live.sort(key=lambda m: m.sort_key)
 
-    terminal = next((m for m in live if m.kind == TERMINAL), None)
+    terminal = next((m for m in live if m.kind == TERMINAL
+                     and m.occurred_at >= EARLIEST_EVENT), None)
     evidence = [m for m in live if m.kind == EVIDENCE]
     for m in evidence:
         effects[m.key] = EFFECT_EVIDENCE
@@ -153,7 +157,11 @@ def _derive_state(milestones):
                 effects[m.key] = EFFECT_HISTORY
         return terminal.target_state, terminal.key, effects
 
-    # No terminal milestone: walk in event order, keeping the highest progress.
+    # No terminal milestone (but those dated before 2000, history): walk in event
+    # order, keeping the highest progress.
+    for m in live:
+        if m.kind == TERMINAL:
+            effects[m.key] = EFFECT_HISTORY
     best = None  # highest-rank progress milestone so far
     for m in live:
         if m.kind != PROGRESS:

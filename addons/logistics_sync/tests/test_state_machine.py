@@ -16,6 +16,7 @@ from odoo.tests import common
 
 from ..lib.state_machine import (
     EFFECT_AFTER_TERMINAL,
+    EFFECT_HISTORY,
     EFFECT_LATE,
     EFFECT_STATE,
     EFFECT_VOIDED,
@@ -96,6 +97,17 @@ class TestDerive(common.BaseCase):
 
     def test_first_terminal_wins(self):
         self.assertEqual(state(("returned", 9), ("delivered", 5)), "delivered")
+
+    def test_a_terminal_dated_before_2000_never_decides(self):
+        """Issue 14, item 4: a cancellation dated 1970 (a sender's zero date) would be the
+        first terminal milestone for ever, and freeze the shipment."""
+        epoch = Milestone("epoch", "cancelled", "terminal", 120, datetime(1970, 1, 1))
+        d = derive([*ms(("picked_up", 1), ("in_transit", 2)), epoch])
+        self.assertEqual((d.state, d.effects["epoch"]), ("in_transit", EFFECT_HISTORY))
+        d = derive([*ms(("in_transit", 2), ("delivered", 3)), epoch])
+        self.assertEqual((d.state, d.current, d.effects["epoch"]), ("delivered", 1, EFFECT_HISTORY))
+        late = Milestone("y2k", "returned", "terminal", 110, datetime(2000, 1, 1))
+        self.assertEqual(derive([*ms(("delivered", 3)), late]).state, "returned")
 
     def test_side_state_shows_until_next_progress(self):
         self.assertEqual(state(("in_transit", 1), ("exception", 2)), "exception")

@@ -4,9 +4,10 @@
 """POST /logistics/webhook/<backend code>: verify, store raw, enqueue, acknowledge.
 
 Thin on purpose: the order of the checks is the contract (docs/inbound-contract.md):
-backend lookup (404) -> paused (503) -> body cap (413) -> signature over the raw
-bytes (401 + audit row) -> dedup id / JSON well-formedness (400 + quarantined
-message) -> one INSERT … ON CONFLICT (200 duplicate / 202 accepted) + one job.
+backend lookup (404) -> body cap (413) -> signature over the raw bytes (401 + audit
+row) -> dedup id / JSON well-formedness (400 + quarantined message) -> one INSERT …
+ON CONFLICT (200 duplicate / 409 same id, another body + audit row / 202 accepted)
++ one job, unless the backend is paused (stored all the same: resuming processes it).
 Everything after the lookup runs as the backend's integration user.
 """
 
@@ -21,6 +22,7 @@ from ..lib import adapters
 from ..lib.events import PayloadError
 from ..lib.signatures import SignatureError
 from ..models.logistics_backend import CODE_RE
+from ..models.logistics_inbox_store import CONFLICT, DUPLICATE
 
 _logger = logging.getLogger(__name__)
 
@@ -46,8 +48,6 @@ class LogisticsWebhookController(http.Controller):
         config = Secret._webhook_config(code) if CODE_RE.fullmatch(code) else None
         if not config:
             return _json(404, {"error": "unknown backend"})
-        if config["paused"]:
-            return _json(503, {"error": "backend paused"}, headers={"Retry-After": "60"})
         max_body = Secret._webhook_max_body()
         httprequest = request.httprequest
         if (httprequest.content_length or 0) > max_body:
@@ -80,8 +80,14 @@ class LogisticsWebhookController(http.Controller):
             message_id = Inbox._quarantine(config, signed_id, body, dict(headers), str(exc))
             return _json(400, {"error": "malformed payload", "detail": str(exc),
                                "message_id": message_id})
-        message_id, is_new = Inbox._store(config, event_id, body, dict(headers))
-        if not is_new:
+        message_id, outcome = Inbox._store(config, event_id, body, dict(headers))
+        if outcome == CONFLICT:
+            env["logistics.webhook.audit"]._record_conflict(
+                config, code, httprequest.remote_addr, message_id, body, headers)
+            return _json(409, {"error": "event id already received with another body",
+                               "message_id": message_id})
+        if outcome == DUPLICATE:
             return _json(200, {"status": "duplicate", "message_id": message_id})
-        env["logistics.backend"].browse(config["backend_id"])._enqueue_inbox()
+        if not config["paused"]:  # Resume enqueues what waits
+            env["logistics.backend"].browse(config["backend_id"])._enqueue_inbox()
         return _json(202, {"status": "accepted", "message_id": message_id})

@@ -36,6 +36,12 @@ def check_text(value, what) -> str:
     return value
 
 
+def storable_text(body: bytes) -> str:
+    """A body as PostgreSQL text, which cannot hold NUL (only possible in a malformed
+    body: JSON has no raw NUL): shown as U+FFFD, like invalid UTF-8."""
+    return body.decode("utf-8", errors="replace").replace("\x00", "\ufffd")
+
+
 def check_event_id(value, what="event id") -> str:
     """The dedup id of a delivery: 1 to 255 characters, no control character."""
     if not isinstance(value, str) or not value:
@@ -121,6 +127,8 @@ def parse_json(body: bytes):
         raise PayloadError(f"body is not UTF-8: {exc}") from exc
     except json.JSONDecodeError as exc:
         raise PayloadError(f"body is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except ValueError as exc:  # e.g. an integer beyond Python's 4,300-digit conversion limit
+        raise PayloadError(f"body holds a value that cannot be read: {str(exc)[:200]}") from exc
     except RecursionError as exc:
         raise PayloadError("body is nested too deeply") from exc
     if _SUSPECT_ESCAPE.search(body):

@@ -53,8 +53,8 @@ class LogisticsBackend(models.Model):
     active = fields.Boolean(default=True, tracking=True)
     paused = fields.Boolean(
         tracking=True,
-        help="Paused backends answer webhooks with 503 (the sender retries later) "
-        "and send nothing; queued messages wait.",
+        help="Paused backends still receive webhooks (verified, stored, acknowledged) but "
+        "process and send nothing until resumed; queued messages wait.",
     )
     inbound_channel = fields.Char(
         "Inbound Job Channel", compute="_compute_job_channels",
@@ -135,6 +135,15 @@ class LogisticsBackend(models.Model):
         "(bindings), or carried by one of its carriers. Every shipment: for a single "
         "trusted TMS.",
     )
+    # Event times it may report (lib/dates.py: before 2000 is never plausible)
+    event_future_hours = fields.Integer(
+        "Future Tolerance (h)", default=24,
+        help="An event dated more than this after its reception is kept unapplied, as invalid. "
+        "0: no limit.")
+    event_max_age_days = fields.Integer(
+        "Max Age Before Shipment (days)", default=365,
+        help="An event dated more than this before its shipment was created is kept unapplied, "
+        "as invalid. 0: no limit.")
     carrier_ids = fields.Many2many(
         "delivery.carrier", "logistics_backend_delivery_carrier_rel", "backend_id", "carrier_id",
         string="Carriers", check_company=True,

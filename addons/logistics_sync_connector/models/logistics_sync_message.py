@@ -102,6 +102,12 @@ class LogisticsSyncMessage(models.Model):
         "logistics.shipment", "logistics_sync_message_shipment_rel", "message_id", "shipment_id",
         readonly=True,
     )
+    conflict_ids = fields.One2many(
+        "logistics.webhook.audit", "message_id", "Conflicting Deliveries", readonly=True,
+        groups="logistics_sync.group_logistics_manager",
+        help="Authentic deliveries under this event id with another body: answered 409, "
+        "their bodies kept here.",
+    )
     res_model = fields.Char(readonly=True)
     res_id = fields.Many2oneReference(model_field="res_model", readonly=True)
 

@@ -1,0 +1,75 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+import hashlib
+import json
+import uuid
+
+from odoo import api, fields, models
+
+from ..lib import events as lib_events
+
+# Headers worth keeping with an inbound message (never Authorization or cookies).
+KEPT_HEADERS = (
+    "content-type", "user-agent", "webhook-id", "webhook-timestamp", "x-request-id",
+    "x-forwarded-for", "x-easypost-event-id",
+)
+# What _store did with a delivery.
+STORED, DUPLICATE, CONFLICT = "accepted", "duplicate", "conflict"
+
+
+class LogisticsInboxStore(models.AbstractModel):
+    """The webhook side of the inbox: store what a verified delivery holds."""
+
+    _inherit = "logistics.inbox"
+
+    @api.model
+    def _store(self, config, event_id, body, headers):
+        """Store a verified webhook delivery; returns (message id, STORED, DUPLICATE
+        or CONFLICT).
+
+        One INSERT … ON CONFLICT DO NOTHING: a replay, or a concurrent duplicate
+        (which makes the second transaction fail with a serialization error that
+        Odoo retries), inserts nothing and returns the existing id. An existing id
+        whose stored body hash differs is a CONFLICT (the same query reads it).
+        """
+        self.env["logistics.sync.message"].check_access("create")
+        kept = {k.lower(): v for k, v in headers.items() if k.lower() in KEPT_HEADERS}
+        now = fields.Datetime.now()
+        payload_hash = hashlib.sha256(body).hexdigest()
+        self.env.cr.execute(
+            """INSERT INTO logistics_sync_message
+                   (uuid, backend_id, company_id, direction, flow, event_id, state, payload,
+                    payload_hash, headers, received_at, attempts,
+                    create_uid, write_uid, create_date, write_date)
+               VALUES (%s, %s, %s, 'in', 'inbound_milestones', %s, 'pending', %s,
+                       %s, %s, %s, 0, %s, %s, %s, %s)
+               ON CONFLICT ON CONSTRAINT logistics_sync_message_event_uniq DO NOTHING
+               RETURNING id""",
+            [str(uuid.uuid4()), config["backend_id"], config["company_id"], event_id,
+             lib_events.storable_text(body), payload_hash, json.dumps(kept), now,
+             self.env.uid, self.env.uid, now, now],
+        )
+        row = self.env.cr.fetchone()
+        if row:
+            return row[0], STORED
+        self.env.cr.execute(
+            """SELECT id, payload_hash IS NOT NULL AND payload_hash <> %s
+                 FROM logistics_sync_message
+                WHERE backend_id = %s AND direction = 'in' AND event_id = %s""",
+            [payload_hash, config["backend_id"], event_id],
+        )
+        message_id, differs = self.env.cr.fetchone()
+        return message_id, CONFLICT if differs else DUPLICATE
+
+    @api.model
+    def _quarantine(self, config, event_id, body, headers, error):
+        """Keep a malformed (but authentic) delivery, in state invalid (under its own id
+        when it has a usable one, else under one derived from the body)."""
+        if not lib_events.is_event_id(event_id):
+            event_id = "invalid-" + hashlib.sha256(body).hexdigest()[:32]
+        message_id, outcome = self._store(config, event_id, body, headers)
+        if outcome == STORED:
+            self.env["logistics.sync.message"].browse(message_id).write(
+                {"state": "invalid", "error": error})
+        return message_id
