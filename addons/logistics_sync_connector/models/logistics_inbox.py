@@ -166,10 +166,12 @@ class LogisticsInbox(models.AbstractModel):
     def _requeue(self):
         """Safety net (e.g. after a crash): every backend with due inbound messages has
         a processing job waiting (the job identity key prevents doubles)."""
+        # Not for a paused backend: its messages wait for Resume, which enqueues.
         self.env.cr.execute(
-            """SELECT DISTINCT backend_id FROM logistics_sync_message
-                WHERE direction = 'in' AND state = 'pending'
-                  AND (next_attempt_at IS NULL OR next_attempt_at <= now() at time zone 'utc')""")
+            """SELECT DISTINCT m.backend_id FROM logistics_sync_message m
+                 JOIN logistics_backend b ON b.id = m.backend_id AND NOT b.paused
+                WHERE m.direction = 'in' AND m.state = 'pending'
+                  AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= now() at time zone 'utc')""")
         for backend in self.env["logistics.backend"].browse([r[0] for r in self.env.cr.fetchall()]):
             self.with_user(backend.integration_user_id)._enqueue(
                 backend.with_user(backend.integration_user_id))

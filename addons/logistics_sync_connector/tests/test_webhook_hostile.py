@@ -152,6 +152,9 @@ class TestHostileWebhooks(WebhookCase):
         self.process()
         self.assertEqual((message.state, self.shipment.state), ("pending", "draft"), "processing waits")
         with trap_jobs() as trap:
+            self.env["logistics.sync.message"]._cron_requeue()
+            trap.assert_jobs_count(0, only=self.backend._process_inbox)  # nor the safety net
+        with trap_jobs() as trap:
             self.backend.action_resume()
             trap.assert_jobs_count(1, only=self.backend._process_inbox)
         self.process()
