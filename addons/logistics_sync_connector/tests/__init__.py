@@ -13,4 +13,5 @@ from . import (
     test_security,
     test_ui,
     test_webhook,
+    test_webhook_limits,
 )
