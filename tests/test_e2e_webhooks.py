@@ -168,3 +168,35 @@ def test_a_flood_of_unsigned_requests_leaves_a_small_audit_and_signed_traffic_go
     assert {r["reason"] for r in counted} == {"bad_timestamp", "no_valid_signature"}
     assert max(len(r["headers"]) for r in recorded) < 5 * 300
 
+
+def memory_kb(pid, field):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} for {pid}")
+
+
+def body_of(size, piece=65536):
+    chunk = b"x" * piece
+    for _i in range(size // piece):
+        yield chunk
+
+
+@pytest.mark.parametrize(("code", "content_type", "status"), [
+    ("demo-tms", "application/json", 413),
+    ("demo-tms", "application/x-www-form-urlencoded", 413),
+    ("no-such-backend", "multipart/form-data; boundary=x", 413),  # a form is read before the lookup
+    ("no-such-backend", "application/json", 404),  # not read at all
+])
+def test_a_50_mb_chunked_body_is_refused_without_being_held_in_memory(odoo_server, code, content_type, status):
+    """Item 2: no Content-Length, 50 MB: answered at the cap, the server's memory stays flat."""
+    pid = odoo_server.proc.pid
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS: the peak of this request
+    base = memory_kb(pid, "VmRSS")
+    response = requests.post(f"{odoo_server.url}/logistics/webhook/{code}", data=body_of(50 * MB),
+                             headers={"Content-Type": content_type}, timeout=120)
+    peak = memory_kb(pid, "VmHWM")
+    assert response.status_code == status, response.text[:300]
+    if status == 413:
+        assert response.json() == {"error": "body larger than 262144 bytes"}
+    assert (peak - base) * 1024 < 8 * MB, f"the server grew by {(peak - base) / 1024:.1f} MB"

@@ -13,6 +13,7 @@ from . import (
     logistics_backend_secret,
     logistics_backend_status_map,
     logistics_inbox,
+    logistics_inbox_keep,
     logistics_outbox,
     logistics_shipment,
     logistics_shipment_binding,

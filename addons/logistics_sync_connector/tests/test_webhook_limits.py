@@ -4,14 +4,20 @@
 """Issue 14, items 1, 2, 3 and 7: what an unauthenticated sender can make the webhook
 endpoint write, read, cache and say, through the real HTTP stack."""
 
+import hashlib
+import json
 import time
 from unittest.mock import patch
 
+from odoo import Command
+from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import tagged
 
+from ..lib import signatures
 from .common import TMS_SECRET, WebhookCase, generic_event
 
 AUDIT_CAP = "logistics_sync_connector.webhook_audit_per_minute"
+WEBHOOK_LOGGER = "odoo.addons.logistics_sync_connector.controllers.webhook"
 
 
 @tagged("post_install", "-at_install")
@@ -67,6 +73,38 @@ class TestWebhookLimits(WebhookCase):
         rows = self.env["logistics.webhook.audit"].search([("backend_id", "=", self.backend.id)])
         self.assertEqual([(r.dropped_count, r.reason) for r in rows], [(3, "missing_headers")])
 
+    # -- item 2: bodies are read in pieces, never past the cap
+    def test_chunked_bodies_over_the_cap_are_refused_while_read(self):
+        self.set_param("logistics_sync_connector.webhook_max_body", 1000)
+        event = json.dumps(generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z")).encode()
+
+        def chunked(body, piece=300):
+            return iter([body[i:i + piece] for i in range(0, len(body), piece)])
+
+        def post(url, body, content_type, signed=False):
+            headers = signatures.standard_headers(TMS_SECRET, f"msg_{time.monotonic_ns()}", body,
+                                                  timestamp=int(time.time())) if signed else {}
+            headers["Content-Type"] = content_type
+            return self.url_open(url, data=chunked(body), headers=headers, timeout=30)
+
+        big = b"x" * (2 * 1024 * 1024)
+        for content_type in ("application/json", "application/octet-stream",
+                             "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+            response = post(self.url, big, content_type)
+            self.assertEqual(response.status_code, 413, content_type)
+            self.assertEqual(response.json(), {"error": "body larger than 1000 bytes"})
+        # Unknown code: a body the controller reads is not read at all (404); a form, read
+        # before the backend lookup, is refused as soon as it passes the cap.
+        self.assertEqual(post("/logistics/webhook/nope", big, "application/json").status_code, 404)
+        self.assertEqual(post("/logistics/webhook/nope", big, "application/x-www-form-urlencoded")
+                         .status_code, 413)
+        # Under the cap, chunked or not, the raw bytes are verified and stored.
+        self.assertEqual(post(self.url, event, "application/json", signed=True).status_code, 202)
+        self.assertEqual(post(self.url, event.replace(b"picked_up", b"in_transit"),
+                              "application/x-www-form-urlencoded", signed=True).status_code, 202)
+        self.assertEqual(self.messages().mapped("payload_hash")[0],
+                         hashlib.sha256(event).hexdigest())
+
     # -- item 3: unknown codes leave nothing in the ORM cache
     def test_unknown_codes_add_nothing_to_the_orm_cache(self):
         cache = self.registry._Registry__caches["default"]
@@ -87,3 +125,71 @@ class TestWebhookLimits(WebhookCase):
             "backend_id": self.env["logistics.backend"].search([("code", "=", "test-tms-2")]).id,
             "secret": TMS_SECRET})
         self.assertEqual(self.post_signed({"x": 2}, url="/logistics/webhook/test-tms-2").status_code, 202)
+
+    # -- item 7: Odoo's own errors never reach the sender; authentic deliveries are kept
+    def assertGenericFailure(self, response, status, logs, *hidden):
+        self.assertEqual(response.status_code, status, response.text)
+        payload = response.json()
+        request_id = payload.get("request_id")
+        self.assertEqual(payload, {"error": "service unavailable" if status == 503 else "internal error",
+                                   "request_id": request_id})
+        self.assertEqual(response.headers.get("X-Request-Id"), request_id)
+        for text in hidden:
+            self.assertNotIn(text, response.text)
+        logged = [line for line in logs.output if request_id in line]
+        self.assertTrue(logged and "Traceback" in logged[0], logs.output)
+        return request_id
+
+    def test_an_integration_user_without_rights_gets_a_generic_503_and_the_delivery_is_kept(self):
+        group = self.env.ref("logistics_sync_connector.group_logistics_integration")
+        self.integration_user.groups_id = [Command.unlink(group.id)]
+        event = generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z")
+        with self.assertLogs(WEBHOOK_LOGGER, "ERROR") as logs:
+            response = self.post_signed(event, msg_id="msg_kept")
+        request_id = self.assertGenericFailure(response, 503, logs, "Sync Message", "not allowed", "Access")
+        self.assertEqual(response.headers.get("Retry-After"), "60")
+        message = self.messages()
+        self.assertEqual((message.event_id, message.state), ("msg_kept", "pending"))
+        self.assertIn(request_id, message.error)
+        self.assertIn("AccessError", message.error, "the operators see Odoo's text")
+        # A rejected webhook is still recorded, whatever the integration user's rights.
+        self.assertEqual(self.post_raw(self.url, b"{}", {"Content-Type": "application/json"}).status_code, 401)
+        self.assertEqual(self.env["logistics.webhook.audit"].search_count(
+            [("backend_id", "=", self.backend.id)]), 1)
+        # Fixed: the sender's retry is a duplicate, and the re-enqueue cron makes the job.
+        self.integration_user.groups_id = [Command.link(group.id)]
+        self.assertEqual(self.post_signed(event, msg_id="msg_kept").status_code, 200)
+        with trap_jobs() as trap:
+            self.env["logistics.sync.message"]._cron_requeue()
+            trap.assert_jobs_count(1, only=self.backend._process_inbox)
+        self.process()
+        self.assertEqual((message.state, message.error, self.shipment.state), ("done", False, "picked_up"))
+
+    def test_an_enqueue_failure_after_the_store_keeps_the_message(self):
+        other = self.env["res.company"].create({"name": "Elsewhere"})
+        # Moved out of the backend's company: storing passes, reading the backend fails.
+        self.integration_user.write({"company_ids": [Command.set([other.id])], "company_id": other.id})
+        with self.assertLogs(WEBHOOK_LOGGER, "ERROR") as logs:
+            response = self.post_signed(generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z"))
+        request_id = self.assertGenericFailure(response, 503, logs, "compan", "Access")
+        message = self.messages()
+        self.assertEqual(message.state, "pending")
+        self.assertIn(request_id, message.error)
+        self.assertFalse(self.env["queue.job"].search([("identity_key", "=", f"logistics-inbox-{self.backend.id}")]))
+
+    def test_an_unexpected_error_is_a_generic_500_and_the_delivery_is_kept(self):
+        Inbox = type(self.env["logistics.inbox"])
+
+        def boom(self_, backend, eta=None):
+            raise RuntimeError("password=hunter2 at db.internal:5432")
+
+        with patch.object(Inbox, "_enqueue", boom), self.assertLogs(WEBHOOK_LOGGER, "ERROR") as logs:
+            response = self.post_signed(None, body=b"not json")  # quarantined: kept as invalid
+            self.assertEqual(response.status_code, 400)
+            response = self.post_signed(generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z"),
+                                        msg_id="msg_boom")
+        request_id = self.assertGenericFailure(response, 500, logs, "hunter2", "RuntimeError")
+        message = self.messages()[-1:]
+        self.assertEqual((message.event_id, message.state), ("msg_boom", "pending"))
+        self.assertIn(request_id, message.error)
+        self.assertIn("hunter2", message.error)
