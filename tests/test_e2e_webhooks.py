@@ -1,11 +1,15 @@
 """A real server with its queue_job runner: signed webhooks end to end."""
 
+import base64
 import json
+import os
 import subprocess
 import sys
 import threading
 import time
 import uuid
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -102,3 +106,103 @@ def test_same_milestone_from_two_systems_is_one_milestone(odoo_server):
                                 if m["duplicate_count"] == 1],
                        message="the delivered milestone of DEMO-SHP-0005 with one duplicate")
     assert len(found) == 1
+
+
+# ---------------------------------------------------------------- issue 14, items 1 and 2
+FLOOD, FLOOD_SIGNED = 5000, 50
+FLOOD_SECRET = "whsec_" + base64.b64encode(b"flood backend secret, 32 bytes..").decode()
+MB = 1024 * 1024
+
+
+def psql(db, sql):
+    return subprocess.run(["psql", "-d", db, "-qAtc", sql], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def flood_backend(odoo_server):
+    s = odoo_server
+    uid = s.login()["uid"]
+    company = s.call("res.users", "read", [uid], ["company_id"])[0]["company_id"][0]
+    integration = s.call("res.users", "search", [["login", "=", "demo-integration"]])[0]
+    backend = s.call("logistics.backend", "create", {
+        "name": "Flood TMS", "code": "flood-tms", "adapter": "generic", "backend_type": "tms",
+        "company_id": company, "integration_user_id": integration}, context={"logistics_new_secret": False})
+    s.call("logistics.backend.secret", "create", {"backend_id": backend, "secret": FLOOD_SECRET})
+    return backend
+
+
+def test_a_flood_of_unsigned_requests_leaves_a_small_audit_and_signed_traffic_goes_on(odoo_server, flood_backend):
+    """Item 1: 5,000 unsigned requests with 8 KB headers, signed deliveries among them."""
+    s = odoo_server
+    junk = base64.b64encode(os.urandom(6144)).decode()  # 8 KB that do not compress
+    table_size = "SELECT pg_total_relation_size('logistics_webhook_audit')"
+    before = int(psql(s.db, table_size))
+    url = f"{s.url}/logistics/webhook/flood-tms"
+
+    def unsigned(i):
+        headers = {"Content-Type": "application/json", "User-Agent": junk, "X-Forwarded-For": junk,
+                   "webhook-id": junk, "webhook-signature": "v1," + junk,
+                   "webhook-timestamp": str(int(time.time())) if i % 2 else junk}
+        return requests.post(url, data=b"{}", headers=headers, timeout=60).status_code
+
+    def signed(i):
+        return post(s, json.dumps({"flood": i}).encode(), f"flood-{uuid.uuid4().hex}", "flood-tms",
+                    FLOOD_SECRET).status_code
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(16) as pool:
+        futures = []
+        for i in range(FLOOD):
+            futures.append(pool.submit(unsigned, i))
+            if i % (FLOOD // FLOOD_SIGNED) == 0:
+                futures.append(pool.submit(signed, i))
+        statuses = Counter(f.result() for f in futures)
+    elapsed = time.monotonic() - started
+    assert statuses == {401: FLOOD, 202: FLOOD_SIGNED}, statuses
+    grown = int(psql(s.db, table_size)) - before
+    assert grown < 1_000_000, f"the audit table grew by {grown} bytes"
+    rows = s.call("logistics.webhook.audit", "search_read", [["backend_id", "=", flood_backend]],
+                  fields=["minute", "dropped_count", "reason", "headers"])
+    recorded = [r for r in rows if not r["minute"]]
+    counted = [r for r in rows if r["minute"]]
+    minutes = {r["minute"] for r in counted}
+    print(f"{FLOOD} unsigned + {FLOOD_SIGNED} signed in {elapsed:.1f} s; audit table +{grown} bytes, "
+          f"{len(recorded)} rows recorded, {len(counted)} counting rows over {len(minutes)} minute(s)")
+    assert len(recorded) <= 60 * len(minutes)
+    assert len(recorded) + sum(r["dropped_count"] for r in counted) == FLOOD, "every request is counted"
+    assert {r["reason"] for r in counted} == {"bad_timestamp", "no_valid_signature"}
+    assert max(len(r["headers"]) for r in recorded) < 5 * 300
+
+
+def memory_kb(pid, field):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise AssertionError(f"no {field} for {pid}")
+
+
+def body_of(size, piece=65536):
+    chunk = b"x" * piece
+    for _i in range(size // piece):
+        yield chunk
+
+
+@pytest.mark.parametrize(("code", "content_type", "status"), [
+    ("demo-tms", "application/json", 413),
+    ("demo-tms", "application/x-www-form-urlencoded", 413),
+    ("no-such-backend", "multipart/form-data; boundary=x", 413),  # a form is read before the lookup
+    ("no-such-backend", "application/json", 404),  # not read at all
+])
+def test_a_50_mb_chunked_body_is_refused_without_being_held_in_memory(odoo_server, code, content_type, status):
+    """Item 2: no Content-Length, 50 MB: answered at the cap, the server's memory stays flat."""
+    pid = odoo_server.proc.pid
+    Path(f"/proc/{pid}/clear_refs").write_text("5")  # VmHWM := VmRSS: the peak of this request
+    base = memory_kb(pid, "VmRSS")
+    response = requests.post(f"{odoo_server.url}/logistics/webhook/{code}", data=body_of(50 * MB),
+                             headers={"Content-Type": content_type}, timeout=120)
+    peak = memory_kb(pid, "VmHWM")
+    assert response.status_code == status, response.text[:300]
+    if status == 413:
+        assert response.json() == {"error": "body larger than 262144 bytes"}
+    assert (peak - base) * 1024 < 8 * MB, f"the server grew by {(peak - base) / 1024:.1f} MB"

@@ -12,17 +12,20 @@ Everything after the lookup runs as the backend's integration user.
 """
 
 import logging
+import uuid
 
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException
 
 from odoo import http
 from odoo.http import request
 
-from ..lib import adapters
+from ..lib import adapters, request_body
 from ..lib.events import PayloadError
 from ..lib.signatures import SignatureError
+from ..models.ir_http import webhook_failure
 from ..models.logistics_backend import CODE_RE
 from ..models.logistics_inbox_store import CONFLICT, DUPLICATE
+from ..models.logistics_sync_message import is_concurrency_error
 
 _logger = logging.getLogger(__name__)
 
@@ -43,6 +46,19 @@ class LogisticsWebhookController(http.Controller):
         logistics_raw_body=True,  # ir.http keeps the raw bytes of form-typed bodies
     )
     def logistics_webhook(self, code, **_kwargs):
+        """Answer a webhook; whatever it raises, the sender gets a generic 500 / 503 with a
+        request id, never Odoo's text, and an authentic delivery is kept (_failed)."""
+        delivery = {}
+        try:
+            response = self._receive(code, delivery)
+            request.env.flush_all()  # what the ORM still has to write may raise too
+            return response
+        except Exception as exc:
+            if isinstance(exc, HTTPException) or is_concurrency_error(exc):
+                raise  # werkzeug's own answers; Odoo retries a serialization failure
+            return self._failed(code, delivery, exc)
+
+    def _receive(self, code, delivery):
         Secret = request.env["logistics.backend.secret"]
         # Not a backend code (e.g. %00 in the URL): no query, no cache entry.
         config = Secret._webhook_config(code) if CODE_RE.fullmatch(code) else None
@@ -50,17 +66,13 @@ class LogisticsWebhookController(http.Controller):
             return _json(404, {"error": "unknown backend"})
         max_body = Secret._webhook_max_body()
         httprequest = request.httprequest
-        if (httprequest.content_length or 0) > max_body:
+        # Read in pieces, up to one byte past the cap, whatever the transfer encoding; kept
+        # for Odoo's re-run of this handler after a serialization failure.
+        status, body = request_body.read(httprequest, max_body)
+        if status == request_body.TOO_LARGE:
             return _json(413, {"error": f"body larger than {max_body} bytes"})
-        httprequest.max_content_length = max_body
-        try:
-            # cached: Odoo re-runs this handler on a serialization failure (a concurrent
-            # duplicate), and the retry must see the same body.
-            body = httprequest.get_data()
-        except RequestEntityTooLarge:
-            body = None
-        if body is None or len(body) > max_body:
-            return _json(413, {"error": f"body larger than {max_body} bytes"})
+        if status == request_body.UNREADABLE:
+            return _json(400, {"error": "unreadable body"})
 
         request.update_env(user=config["uid"], context={
             "allowed_company_ids": [config["company_id"]], "tracking_disable": True})
@@ -73,6 +85,9 @@ class LogisticsWebhookController(http.Controller):
             env["logistics.webhook.audit"]._record(config, code, httprequest.remote_addr,
                                                    exc.reason, str(exc), headers)
             return _json(401, {"error": "invalid signature", "reason": exc.reason})
+        # Authentic: whatever fails from here on, the delivery is kept (see _failed).
+        delivery.update(config=config, adapter=adapter, signed_id=signed_id, body=body,
+                        headers=dict(headers))
         Inbox = env["logistics.inbox"]
         try:
             event_id = adapter.message_id(headers, body, signed_id)
@@ -91,3 +106,24 @@ class LogisticsWebhookController(http.Controller):
         if not config["paused"]:  # Resume enqueues what waits
             env["logistics.backend"].browse(config["backend_id"])._enqueue_inbox()
         return _json(202, {"status": "accepted", "message_id": message_id})
+
+    def _failed(self, code, delivery, exc):
+        """The handling of a webhook raised: log it with the traceback under a request id,
+        answer generically with that id, and keep an authentic delivery with what went
+        wrong (logistics.inbox._keep), in a transaction without what the handling did."""
+        request_id = uuid.uuid4().hex
+        _logger.error("webhook %s: request %s failed", code, request_id, exc_info=exc)
+        env = request.env
+        env.cr.rollback()
+        if delivery:
+            note = f"Request {request_id} failed after the signature was verified: {exc!r}"
+            try:
+                env["logistics.inbox"].sudo()._keep(note=note, **delivery)
+                env.flush_all()
+            except Exception as keep_exc:
+                if is_concurrency_error(keep_exc):
+                    raise  # Odoo retries the whole request
+                _logger.error("webhook %s: request %s: the delivery could not be kept either",
+                              code, request_id, exc_info=keep_exc)
+                env.cr.rollback()
+        return webhook_failure(exc, request_id)

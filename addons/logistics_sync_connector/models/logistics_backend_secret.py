@@ -39,9 +39,29 @@ class LogisticsBackendSecret(models.Model):
     # ------------------------------------------------------------------ webhook verification
     # ------------------------------------------------------------------ webhook config
     @api.model
-    @tools.ormcache("code")
     def _webhook_config(self, code):
-        """What the webhook controller needs before any ORM work, cached per worker.
+        """What the webhook controller needs before any ORM work, cached per worker; None
+        for a code no active backend has.
+
+        Only the codes of active backends get a cache entry of their own: a request for
+        any other code is answered from the cached set of codes, without a query and
+        without adding to the shared ORM cache, however many distinct codes are tried.
+        """
+        if code not in self._webhook_codes():
+            return None
+        return self._webhook_config_of(code)
+
+    @api.model
+    @tools.ormcache()
+    def _webhook_codes(self):
+        """The codes of the active backends (one cache entry, cleared like the others)."""
+        self.env.cr.execute("SELECT code FROM logistics_backend WHERE active")
+        return frozenset(code for (code,) in self.env.cr.fetchall())
+
+    @api.model
+    @tools.ormcache("code")
+    def _webhook_config_of(self, code):
+        """The configuration of the active backend ``code`` (called for known codes only).
 
         Read with SQL: the caller is not authenticated yet (auth='none'), so there
         is no user whose rights could apply; the result is cleared whenever a

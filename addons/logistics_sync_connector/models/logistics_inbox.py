@@ -169,7 +169,7 @@ class LogisticsInbox(models.AbstractModel):
         # Not for a paused backend: its messages wait for Resume, which enqueues.
         self.env.cr.execute(
             """SELECT DISTINCT m.backend_id FROM logistics_sync_message m
-                 JOIN logistics_backend b ON b.id = m.backend_id AND NOT b.paused
+                 JOIN logistics_backend b ON b.id = m.backend_id AND b.paused IS NOT TRUE
                 WHERE m.direction = 'in' AND m.state = 'pending'
                   AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= now() at time zone 'utc')""")
         for backend in self.env["logistics.backend"].browse([r[0] for r in self.env.cr.fetchall()]):

@@ -17,6 +17,12 @@ class ResConfigSettings(models.TransientModel):
         "Webhook body size cap (bytes)", default=262144,
         config_parameter="logistics_sync_connector.webhook_max_body",
     )
+    logistics_webhook_audit_per_minute = fields.Integer(
+        "Rejected webhooks recorded per minute", default=60,
+        config_parameter="logistics_sync_connector.webhook_audit_per_minute",
+        help="Per backend: at most this many rejected webhooks (401) are recorded one by one "
+        "each minute; the others are counted per minute, reason and source address.",
+    )
     logistics_backend_count = fields.Integer(compute="_compute_logistics_backend_count")
 
     def _compute_logistics_backend_count(self):

@@ -14,4 +14,5 @@ from . import (
     test_ui,
     test_webhook,
     test_webhook_hostile,
+    test_webhook_limits,
 )
