@@ -94,9 +94,12 @@ class LogisticsOutbox(models.AbstractModel):
     # ------------------------------------------------------------------ jobs
     @api.model
     def _enqueue_send(self, messages, eta=None):
-        """One delivery job per message and attempt (``eta``: not before)."""
+        """One delivery job per message and attempt (``eta``: not before), run as the
+        backend's integration user whoever queues it (a manager replaying, an admin
+        resuming): the bookkeeping after the send needs that user's rights, and failing
+        there would roll back a delivery the receiver already accepted."""
         for message in messages:
-            job = message.with_delay(
+            job = message.with_user(message.backend_id.integration_user_id).with_delay(
                 channel=message.backend_id._job_channel("out"),
                 identity_key=jobs.send_key(message.id, message.attempts),
                 description=f"Send {message.event_type} to {message.backend_id.code}",

@@ -11,8 +11,9 @@ import responses
 
 from odoo import Command, fields
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from ..lib import signatures
 from .common import TMS_SECRET, ConnectorCase, OutboundHttpMixin
@@ -275,6 +276,28 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
             self.send(message)
         self.assertEqual(seen, ["half_open"], "written to the database before the request")
         self.assertEqual(self.backend.circuit_state, "closed")
+
+
+    @responses.activate
+    def test_a_replay_by_a_manager_is_sent_as_the_integration_user(self):
+        """The replay job ran as the manager, who may not write the circuit: the
+        bookkeeping after a successful send failed and rolled the delivery back."""
+        manager = new_test_user(self.env, "test-outbound-manager",
+                                groups="base.group_user,logistics_sync.group_logistics_manager")
+        responses.add(responses.POST, URL, json={"error": "bad sku"}, status=422)
+        message = self.queue("replayed")
+        self.send(message)
+        self.assertEqual(message.state, "failed")
+        self.backend._circuit().write({"failures": 1})  # a success must reset it
+        self.env.invalidate_all()
+        responses.replace(responses.POST, URL, status=200)
+        message.with_user(manager).action_replay()
+        stored = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        self.assertEqual(stored.user_id, self.integration_user)
+        Job.load(self.env, stored.uuid).perform()
+        self.assertEqual((message.state, message.http_status), ("sent", 200))
+        self.assertEqual(self.backend.circuit_failures, 0)
+        self.assertEqual(len(responses.calls), 2)
 
 
 
