@@ -44,7 +44,9 @@ class OutboundSettings:
     secret: str | None = None
     signing_secret: str | None = None
     timeout: tuple = (5.0, 30.0)
+    deadline: float = outbound.DEFAULT_DEADLINE
     allow_private: bool = False
+    allow_plain_http: bool = False
 
 
 class Adapter:
@@ -99,8 +101,8 @@ class Adapter:
             )
         return headers
 
-    def send(self, settings: OutboundSettings, event_type, idempotency_key, payload: dict,
-             session=None) -> outbound.SendResult:
+    def send(self, settings: OutboundSettings, event_type, idempotency_key,
+             payload: dict) -> outbound.SendResult:
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
         return outbound.send(
             "POST",
@@ -108,8 +110,9 @@ class Adapter:
             body,
             self.headers(settings, idempotency_key, body),
             timeout=settings.timeout,
+            deadline=settings.deadline,
             allow_private=settings.allow_private,
-            session=session,
+            allow_plain_http=settings.allow_plain_http,
         )
 
     def test_connection(self, settings: OutboundSettings) -> outbound.SendResult:

@@ -86,11 +86,22 @@ class LogisticsBackend(models.Model):
     )
     timeout_connect = fields.Float("Connect Timeout (s)", default=5.0)
     timeout_read = fields.Float("Read Timeout (s)", default=30.0)
+    timeout_total = fields.Float(
+        "Request Deadline (s)", default=60.0,
+        help="Longest a whole request may take (connect, send, answer), however the "
+        "receiver trickles its answer; at most 64 KB of an answer are read.",
+    )
     allow_private_network = fields.Boolean(
         "Allow private addresses",
         groups="logistics_sync.group_logistics_admin",
         help="Outbound URLs resolving to loopback, private or link-local addresses are "
-        "refused unless this is set (SSRF guard).",
+        "refused unless this is set (SSRF guard). For test setups: it allows plain HTTP too.",
+    )
+    allow_plain_http = fields.Boolean(
+        "Allow plain HTTP",
+        groups="logistics_sync.group_logistics_admin",
+        help="For testing only: http:// base URLs are refused unless this (or Allow "
+        "private addresses) is set; credentials and payloads would travel in clear.",
     )
     rate_limit = fields.Integer(
         "Rate Limit (requests/min)", default=600, help="0 means unlimited."

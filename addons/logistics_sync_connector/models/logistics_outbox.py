@@ -173,7 +173,9 @@ class LogisticsOutbox(models.AbstractModel):
             secret=backend.auth_secret,
             signing_secret=signing.secret if signing else None,
             timeout=(backend.timeout_connect or 5.0, backend.timeout_read or 30.0),
+            deadline=backend.timeout_total or lib_outbound.DEFAULT_DEADLINE,
             allow_private=backend.allow_private_network,
+            allow_plain_http=backend.allow_plain_http,
         )
 
     @api.model
