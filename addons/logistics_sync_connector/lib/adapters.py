@@ -42,7 +42,7 @@ class OutboundSettings:
     api_key_header: str | None = None
     username: str | None = None
     secret: str | None = None
-    signing_secret: str | None = None
+    signing_secrets: tuple = ()  # newest first; all sign during a rotation's grace period
     timeout: tuple = (5.0, 30.0)
     deadline: float = outbound.DEFAULT_DEADLINE
     allow_private: bool = False
@@ -78,6 +78,14 @@ class Adapter:
         return [{"flow": "inbound_milestones"}]
 
     # -- outbound ----------------------------------------------------------
+    def new_signing_secret(self) -> str:
+        """A secret to sign outbound requests with (Standard Webhooks, whatever the
+        adapter's inbound scheme)."""
+        import base64
+        import secrets as pysecrets
+
+        return "whsec_" + base64.b64encode(pysecrets.token_bytes(32)).decode()
+
     def render(self, event_type: str, idempotency_key: str, data: dict) -> dict:
         return {"type": event_type, "id": idempotency_key, "data": data}
 
@@ -95,9 +103,9 @@ class Adapter:
                 password=settings.secret,
             )
         )
-        if settings.signing_secret:
+        if settings.signing_secrets:
             headers.update(
-                signatures.standard_headers(settings.signing_secret, idempotency_key, body)
+                signatures.standard_headers(settings.signing_secrets, idempotency_key, body)
             )
         return headers
 
@@ -128,10 +136,7 @@ class GenericAdapter(Adapter):
     outbound_flows = ("outbound_fulfillment", "outbound_shipment", "outbound_finance")
 
     def new_secret(self):
-        import base64
-        import secrets as pysecrets
-
-        return "whsec_" + base64.b64encode(pysecrets.token_bytes(32)).decode()
+        return self.new_signing_secret()
 
     def verify(self, headers, body, secrets, now=None):
         return signatures.verify_standard(headers, body, secrets, now=now)

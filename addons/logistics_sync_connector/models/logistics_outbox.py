@@ -159,19 +159,18 @@ class LogisticsOutbox(models.AbstractModel):
     @api.model
     def _settings(self, backend):
         """Everything the HTTP client needs, secrets included (never job arguments): read
-        with sudo, the integration user has no access to secrets."""
+        with sudo, the integration user has no access to secrets. Requests are signed
+        with the outbound signing secrets, never with the webhook (inbound) ones."""
         backend.ensure_one()
+        signing = self.env["logistics.backend.secret"]._signing_secrets(backend)
         backend = backend.sudo()
-        signing = backend.secret_ids.filtered(
-            lambda s: s.active and (not s.expires_at or s.expires_at > fields.Datetime.now())
-        )[:1]
         return adapters.OutboundSettings(
             base_url=backend.base_url or "",
             auth_type=backend.auth_type,
             api_key_header=backend.api_key_header,
             username=backend.auth_username,
             secret=backend.auth_secret,
-            signing_secret=signing.secret if signing else None,
+            signing_secrets=tuple(signing),
             timeout=(backend.timeout_connect or 5.0, backend.timeout_read or 30.0),
             deadline=backend.timeout_total or lib_outbound.DEFAULT_DEADLINE,
             allow_private=backend.allow_private_network,
