@@ -289,8 +289,9 @@ def send(method: str, url: str, body: bytes, headers: dict, timeout, allow_priva
     parts = urlsplit(url)
     connect, read = timeout if isinstance(timeout, tuple | list) else (timeout, timeout)
     headers = {**headers, "Host": _host_header(parts), "Accept-Encoding": "identity"}
-    if verify is True:  # the environment is not trusted (see _pinned_session), its CA bundle is
+    if verify is True:  # trust_env is off (see _pinned_session): still honour a CA bundle set there
         verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    deadline = max(float(deadline or DEFAULT_DEADLINE), 0.1)  # a zero or negative setting
     limit = _Deadline(deadline)
     session = _pinned_session(parts.hostname, address, limit)
     try:
