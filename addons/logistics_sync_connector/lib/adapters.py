@@ -42,9 +42,11 @@ class OutboundSettings:
     api_key_header: str | None = None
     username: str | None = None
     secret: str | None = None
-    signing_secret: str | None = None
+    signing_secrets: tuple = ()  # newest first; all sign during a rotation's grace period
     timeout: tuple = (5.0, 30.0)
+    deadline: float = outbound.DEFAULT_DEADLINE
     allow_private: bool = False
+    allow_plain_http: bool = False
 
 
 class Adapter:
@@ -76,6 +78,14 @@ class Adapter:
         return [{"flow": "inbound_milestones"}]
 
     # -- outbound ----------------------------------------------------------
+    def new_signing_secret(self) -> str:
+        """A secret to sign outbound requests with (Standard Webhooks, whatever the
+        adapter's inbound scheme)."""
+        import base64
+        import secrets as pysecrets
+
+        return "whsec_" + base64.b64encode(pysecrets.token_bytes(32)).decode()
+
     def render(self, event_type: str, idempotency_key: str, data: dict) -> dict:
         return {"type": event_type, "id": idempotency_key, "data": data}
 
@@ -93,14 +103,14 @@ class Adapter:
                 password=settings.secret,
             )
         )
-        if settings.signing_secret:
+        if settings.signing_secrets:
             headers.update(
-                signatures.standard_headers(settings.signing_secret, idempotency_key, body)
+                signatures.standard_headers(settings.signing_secrets, idempotency_key, body)
             )
         return headers
 
-    def send(self, settings: OutboundSettings, event_type, idempotency_key, payload: dict,
-             session=None) -> outbound.SendResult:
+    def send(self, settings: OutboundSettings, event_type, idempotency_key,
+             payload: dict) -> outbound.SendResult:
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
         return outbound.send(
             "POST",
@@ -108,8 +118,9 @@ class Adapter:
             body,
             self.headers(settings, idempotency_key, body),
             timeout=settings.timeout,
+            deadline=settings.deadline,
             allow_private=settings.allow_private,
-            session=session,
+            allow_plain_http=settings.allow_plain_http,
         )
 
     def test_connection(self, settings: OutboundSettings) -> outbound.SendResult:
@@ -125,10 +136,7 @@ class GenericAdapter(Adapter):
     outbound_flows = ("outbound_fulfillment", "outbound_shipment", "outbound_finance")
 
     def new_secret(self):
-        import base64
-        import secrets as pysecrets
-
-        return "whsec_" + base64.b64encode(pysecrets.token_bytes(32)).decode()
+        return self.new_signing_secret()
 
     def verify(self, headers, body, secrets, now=None):
         return signatures.verify_standard(headers, body, secrets, now=now)

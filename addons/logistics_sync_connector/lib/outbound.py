@@ -4,25 +4,39 @@
 """Outbound HTTP: SSRF guard, auth headers, one delivery attempt, backoff.
 
 ``send`` never raises for HTTP or network trouble: it classifies the outcome as
-``ok`` (2xx), ``retry`` (408, 429, 5xx, timeouts, connection errors) or ``fail``
-(other statuses, unsafe URLs), so the caller decides what to persist.
+``ok`` (2xx), ``retry`` (408, 429, 5xx, timeouts, connection errors, the deadline)
+or ``fail`` (other statuses, unsafe URLs), so the caller decides what to persist.
+
+The receiving systems are not ours: the request goes to the address the SSRF guard
+checked (never to a second lookup of the name), at most ``MAX_RESPONSE_BYTES`` of the
+answer are read, and the whole request ends within its deadline.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
+import http.client
 import ipaddress
 import math
+import os
 import random
 import socket
+import threading
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
 
 RETRY_STATUSES = {408, 425, 429}
+MAX_RESPONSE_BYTES = 64 * 1024  # of an answer, kept for diagnosis; the rest is not read
+CHUNK_BYTES = 8192
+DEFAULT_DEADLINE = 60.0  # seconds for a whole request: connect, send, headers, body
 
 
 class UnsafeURLError(ValueError):
@@ -37,6 +51,7 @@ class SendResult:
     reason: str | None = None
     response_body: str = ""
     elapsed: float = 0.0
+    truncated: bool = False  # the answer was longer than MAX_RESPONSE_BYTES, or cut
 
 
 def _unsafe(ip) -> bool:
@@ -46,26 +61,173 @@ def _unsafe(ip) -> bool:
             or ip.is_reserved or ip.is_unspecified or not ip.is_global)
 
 
-def check_url(url: str, allow_private: bool = False, resolver=socket.getaddrinfo) -> None:
-    """Refuse non-HTTP(S) URLs and hosts resolving to non-public addresses."""
+def check_url(url: str, allow_private: bool = False, resolver=None,
+              allow_plain_http: bool = False) -> list[str]:
+    """The addresses ``url``'s host resolves to, all checked: refuse non-HTTP(S) URLs,
+    plain ``http://`` unless allowed (``allow_private`` allows it too: a test setup),
+    and hosts resolving to non-public addresses unless ``allow_private``."""
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeURLError(f"not an http(s) URL: {url!r}")
-    if allow_private:
-        return
+    if parts.scheme == "http" and not (allow_plain_http or allow_private):
+        raise UnsafeURLError(
+            f"plain http:// refused (credentials and payloads would travel in clear): {url!r}; "
+            "use https://, or flag the backend to allow plain HTTP for testing")
     host = parts.hostname
     try:
         addresses = [ipaddress.ip_address(host)]
     except ValueError:
         try:
-            infos = resolver(host, parts.port or (443 if parts.scheme == "https" else 80),
-                             proto=socket.IPPROTO_TCP)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as exc:
+            raise UnsafeURLError(f"bad port in {url!r}") from exc
+        try:
+            infos = (resolver or socket.getaddrinfo)(host, port, proto=socket.IPPROTO_TCP)
         except OSError as exc:
             raise UnsafeURLError(f"cannot resolve {host}: {exc}") from exc
         addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    for address in addresses:
-        if _unsafe(address):
-            raise UnsafeURLError(f"{host} resolves to non-public address {address}")
+    if not addresses:
+        raise UnsafeURLError(f"{host} resolves to no address")
+    if not allow_private:
+        for address in addresses:
+            if _unsafe(address):
+                raise UnsafeURLError(f"{host} resolves to non-public address {address}")
+    return [str(address) for address in addresses]
+
+
+# ------------------------------------------------------------------ deadline
+class _Deadline:
+    """Shuts the sockets of one request down when its time is up: a read timeout
+    applies per read, and a server sending a byte at a time never reaches it."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.expired = False
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self.expire)
+        self._timer.daemon = True
+
+    def __enter__(self):
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._timer.cancel()
+
+    def watch(self, sock):
+        with self._lock:
+            self._sockets.append(sock)
+            expired = self.expired
+        if expired:
+            _shutdown(sock)
+
+    def expire(self):
+        with self._lock:
+            self.expired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+
+def _shutdown(sock):
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+class _WatchedHTTPConnection(HTTPConnection):
+    def __init__(self, *args, deadline=None, **kwargs):
+        self._deadline = deadline
+        super().__init__(*args, **kwargs)
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        if self._deadline is not None:
+            self._deadline.watch(sock)
+        return sock
+
+
+class _WatchedHTTPSConnection(HTTPSConnection):
+    # The TLS socket wraps this one: shutting it down ends the TLS reads too.
+    def __init__(self, *args, deadline=None, **kwargs):
+        self._deadline = deadline
+        super().__init__(*args, **kwargs)
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        if self._deadline is not None:
+            self._deadline.watch(sock)
+        return sock
+
+
+# ------------------------------------------------------------------ pinned address
+class _PinnedPoolManager(urllib3.PoolManager):
+    """Pools that connect to the checked address: the name is not resolved again (a
+    name that flips to 127.0.0.1 after the check changes nothing), while TLS still
+    sends it (SNI) and verifies the certificate against it."""
+
+    def __init__(self, *args, hostname=None, address=None, deadline=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._hostname, self._address, self._deadline = hostname, address, deadline
+
+    def _new_pool(self, scheme, host, port, request_context=None):
+        context = dict(self.connection_pool_kw if request_context is None else request_context)
+        if scheme == "https":
+            context.update(server_hostname=self._hostname, assert_hostname=self._hostname)
+        pool = super()._new_pool(scheme, self._address, port, context)
+        pool.ConnectionCls = _WatchedHTTPSConnection if scheme == "https" else _WatchedHTTPConnection
+        pool.conn_kw["deadline"] = self._deadline
+        return pool
+
+
+class PinnedAdapter(HTTPAdapter):
+    """A transport adapter for one request to ``hostname``, connecting to ``address``."""
+
+    def __init__(self, hostname, address, deadline=None, **kwargs):
+        self._pin = {"hostname": hostname, "address": address, "deadline": deadline}
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, connections, maxsize, block=False, **pool_kwargs):
+        self._pool_connections, self._pool_maxsize, self._pool_block = connections, maxsize, block
+        self.poolmanager = _PinnedPoolManager(num_pools=connections, maxsize=maxsize,
+                                              block=block, **self._pin, **pool_kwargs)
+
+
+def _host_header(parts) -> str:
+    host = parts.hostname
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if parts.scheme == "https" else 80
+    return f"{host}:{parts.port}" if parts.port and parts.port != default else host
+
+
+def _pinned_session(hostname, address, deadline) -> requests.Session:
+    session = requests.Session()
+    # No proxy or .netrc from the environment: the request goes to the checked address.
+    session.trust_env = False
+    adapter = PinnedAdapter(hostname, address, deadline)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def _read_capped(response, limit) -> tuple[bytes, bool]:
+    """At most MAX_RESPONSE_BYTES of the body (undecoded: a compressed answer is not
+    inflated), and whether there was more or the read was cut short."""
+    chunks, size, cut = [], 0, False
+    try:
+        for chunk in response.raw.stream(CHUNK_BYTES, decode_content=False):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_RESPONSE_BYTES:
+                cut = True
+                break
+    except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError):
+        cut = True  # reset, or shut down at the deadline: keep what arrived
+    finally:
+        response.close()
+    # A socket shut down at the deadline may read as a clean end of the answer.
+    return b"".join(chunks)[:MAX_RESPONSE_BYTES], cut or limit.expired
 
 
 def parse_retry_after(value, now: float | None = None) -> float | None:
@@ -114,27 +276,51 @@ def build_auth_headers(auth_type: str, api_key_header: str | None = None, secret
 
 
 def send(method: str, url: str, body: bytes, headers: dict, timeout, allow_private: bool = False,
-         session=None) -> SendResult:
+         allow_plain_http: bool = False, deadline: float = DEFAULT_DEADLINE, verify=True,
+         resolver=None) -> SendResult:
+    """One request, to the first address the guard checked, ended at ``deadline``
+    seconds whatever the server does."""
     start = time.monotonic()
     try:
-        check_url(url, allow_private=allow_private)
+        address = check_url(url, allow_private=allow_private, resolver=resolver,
+                            allow_plain_http=allow_plain_http)[0]
     except UnsafeURLError as exc:
         return SendResult("fail", reason=f"unsafe URL refused: {exc}")
-    http = session or requests
+    parts = urlsplit(url)
+    connect, read = timeout if isinstance(timeout, tuple | list) else (timeout, timeout)
+    headers = {**headers, "Host": _host_header(parts), "Accept-Encoding": "identity"}
+    if verify is True:  # trust_env is off (see _pinned_session): still honour a CA bundle set there
+        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    deadline = max(float(deadline or DEFAULT_DEADLINE), 0.1)  # a zero or negative setting
+    limit = _Deadline(deadline)
+    session = _pinned_session(parts.hostname, address, limit)
     try:
-        response = http.request(method, url, data=body, headers=headers, timeout=timeout,
-                                allow_redirects=False)
-    except requests.Timeout as exc:
-        return SendResult("retry", reason=f"timeout: {exc}", elapsed=time.monotonic() - start)
-    except requests.RequestException as exc:
-        return SendResult("retry", reason=f"connection error: {exc}",
-                          elapsed=time.monotonic() - start)
+        with limit:
+            try:
+                response = session.request(
+                    method, url, data=body, headers=headers, allow_redirects=False, stream=True,
+                    timeout=(min(connect, deadline), min(read, deadline)), verify=verify)
+            except requests.RequestException as exc:
+                if limit.expired:
+                    reason = f"deadline of {deadline:g} s exceeded"
+                elif isinstance(exc, requests.Timeout):
+                    reason = f"timeout: {exc}"
+                else:
+                    reason = f"connection error: {exc}"
+                return SendResult("retry", reason=reason, elapsed=time.monotonic() - start)
+            if limit.expired:  # headers cut short can parse as a complete answer
+                response.close()
+                return SendResult("retry", reason=f"deadline of {deadline:g} s exceeded",
+                                  elapsed=time.monotonic() - start)
+            data, truncated = _read_capped(response, limit)
+    finally:
+        session.close()
     status = response.status_code
-    text = (response.text or "")[:2000]
+    text = data.decode("utf-8", errors="replace")[:2000]
     elapsed = time.monotonic() - start
     if 200 <= status < 300:
-        return SendResult("ok", status, response_body=text, elapsed=elapsed)
+        return SendResult("ok", status, response_body=text, elapsed=elapsed, truncated=truncated)
     retry_after = parse_retry_after(response.headers.get("Retry-After"))
     if status in RETRY_STATUSES or status >= 500:
-        return SendResult("retry", status, retry_after, f"HTTP {status}", text, elapsed)
-    return SendResult("fail", status, None, f"HTTP {status}: {text[:200]}", text, elapsed)
+        return SendResult("retry", status, retry_after, f"HTTP {status}", text, elapsed, truncated)
+    return SendResult("fail", status, None, f"HTTP {status}: {text[:200]}", text, elapsed, truncated)

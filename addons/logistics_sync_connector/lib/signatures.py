@@ -55,12 +55,16 @@ def sign_standard(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(digest).decode()
 
 
-def standard_headers(secret: str, msg_id: str, body: bytes, timestamp: int | None = None) -> dict:
+def standard_headers(secret: str | Iterable[str], msg_id: str, body: bytes,
+                     timestamp: int | None = None) -> dict:
+    """Standard Webhooks headers, with one signature per secret (space-separated, as the
+    scheme allows: a receiver still on the previous secret verifies during a rotation)."""
     timestamp = int(time.time()) if timestamp is None else int(timestamp)
+    secrets = [secret] if isinstance(secret, str) else list(secret)
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": sign_standard(secret, msg_id, timestamp, body),
+        "webhook-signature": " ".join(sign_standard(s, msg_id, timestamp, body) for s in secrets),
     }
 
 

@@ -3,11 +3,10 @@
 
 import logging
 import re
-from datetime import timedelta
 
 from odoo import Command, api, fields, models
 from odoo.addons.logistics_sync.tools import jobs
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 
 from ..lib import adapters, authority
 
@@ -86,11 +85,22 @@ class LogisticsBackend(models.Model):
     )
     timeout_connect = fields.Float("Connect Timeout (s)", default=5.0)
     timeout_read = fields.Float("Read Timeout (s)", default=30.0)
+    timeout_total = fields.Float(
+        "Request Deadline (s)", default=60.0,
+        help="Longest a whole request may take (connect, send, answer), however the "
+        "receiver trickles its answer; at most 64 KB of an answer are read.",
+    )
     allow_private_network = fields.Boolean(
         "Allow private addresses",
         groups="logistics_sync.group_logistics_admin",
         help="Outbound URLs resolving to loopback, private or link-local addresses are "
-        "refused unless this is set (SSRF guard).",
+        "refused unless this is set (SSRF guard). For test setups: it allows plain HTTP too.",
+    )
+    allow_plain_http = fields.Boolean(
+        "Allow plain HTTP",
+        groups="logistics_sync.group_logistics_admin",
+        help="For testing only: http:// base URLs are refused unless this (or Allow "
+        "private addresses) is set; credentials and payloads would travel in clear.",
     )
     rate_limit = fields.Integer(
         "Rate Limit (requests/min)", default=600, help="0 means unlimited."
@@ -151,7 +161,11 @@ class LogisticsBackend(models.Model):
     )
     secret_ids = fields.One2many(
         "logistics.backend.secret", "backend_id", "Webhook Secrets",
-        groups="logistics_sync.group_logistics_admin",
+        domain=[("purpose", "=", "inbound")], groups="logistics_sync.group_logistics_admin",
+    )
+    signing_secret_ids = fields.One2many(
+        "logistics.backend.secret", "backend_id", "Outbound Signing Secrets",
+        domain=[("purpose", "=", "outbound")], groups="logistics_sync.group_logistics_admin",
     )
     integration_user_id = fields.Many2one(
         "res.users",
@@ -280,6 +294,7 @@ class LogisticsBackend(models.Model):
         for rec in records:
             if not rec.sudo().secret_ids and rec.env.context.get("logistics_new_secret", True):
                 rec._create_secret()
+                rec._create_secret(purpose="outbound")
             if not rec.flow_ids:
                 self.env["logistics.backend.flow"]._create_defaults(rec)
             if not rec.status_map_ids:
@@ -300,16 +315,9 @@ class LogisticsBackend(models.Model):
         self.env.registry.clear_cache()
         return res
 
-    def _create_secret(self, value=None, expires_at=False):
-        self.ensure_one()
-        # Created with sudo (nobody below admin may even read it): the caller must still
-        # be allowed to change this backend, hence be in its company.
-        self.check_access("write")
-        return self.env["logistics.backend.secret"].sudo().create({
-            "backend_id": self.id,
-            "secret": value or self._adapter().new_secret(),
-            "expires_at": expires_at,
-        })
+    def _create_secret(self, value=None, expires_at=False, purpose="inbound"):
+        return self.env["logistics.backend.secret"]._create_for(
+            self, value=value, expires_at=expires_at, purpose=purpose)
 
     # ------------------------------------------------------------------ adapters
     def _adapter(self):
@@ -363,31 +371,21 @@ class LogisticsBackend(models.Model):
         }
 
     def action_rotate_secret(self):
+        """The rotation wizard, for the webhook secrets or (button context) the outbound
+        signing secrets: the context only picks which; rotating checks the right."""
         self.ensure_one()
+        purpose = "outbound" if self.env.context.get("default_purpose") == "outbound" else "inbound"
         return {
             "type": "ir.actions.act_window",
             "res_model": "logistics.secret.rotate.wizard",
             "view_mode": "form",
             "target": "new",
-            "context": {"default_backend_id": self.id},
+            "context": {"default_backend_id": self.id, "default_purpose": purpose},
         }
 
-    def _rotate_secret(self, grace_hours=24):
+    def _rotate_secret(self, grace_hours=24, purpose="inbound"):
         """New secret now; the previous ones stay valid for ``grace_hours``."""
-        self.ensure_one()
-        if not self.env.user.has_group("logistics_sync.group_logistics_admin"):
-            raise AccessError(self.env._("Only Logistics Administrators can rotate secrets."))
-        self.check_access("write")  # before the previous secrets are expired (sudo)
-        expiry = fields.Datetime.now() + timedelta(hours=grace_hours)
-        for secret in self.sudo().secret_ids.filtered(
-            lambda s: s.active and (not s.expires_at or s.expires_at > expiry)
-        ):
-            secret.expires_at = expiry
-        new = self._create_secret()
-        self.message_post(
-            body=self.env._("Webhook secret rotated; previous secrets expire on %s (UTC).", expiry)
-        )
-        return new
+        return self.env["logistics.backend.secret"]._rotate(self, grace_hours, purpose)
 
     def action_test_connection(self):
         self.ensure_one()

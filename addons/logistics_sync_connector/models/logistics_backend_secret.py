@@ -1,18 +1,28 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+from datetime import timedelta
+
 from odoo import api, fields, models, tools
+from odoo.exceptions import AccessError
+
+PURPOSES = [("inbound", "Webhook verification (inbound)"), ("outbound", "Request signing (outbound)")]
 
 
 class LogisticsBackendSecret(models.Model):
+    """A backend's secrets: those that verify its webhooks (inbound) and, apart, those
+    that sign the requests sent to it (outbound), so that knowing one side's secret
+    neither forges nor reads the other side's signatures."""
+
     _name = "logistics.backend.secret"
     _inherit = ["logistics.company.guard"]
-    _description = "Webhook Secret"
+    _description = "Backend Secret"
     _order = "id desc"
 
     backend_id = fields.Many2one(
         "logistics.backend", required=True, ondelete="cascade", index=True, check_company=True)
     company_id = fields.Many2one(related="backend_id.company_id", store=True, index=True)
+    purpose = fields.Selection(PURPOSES, required=True, default="inbound", index=True)
     secret = fields.Char(required=True, copy=False)
     expires_at = fields.Datetime(help="After this time (UTC) the secret no longer verifies.")
     active = fields.Boolean(default=True)
@@ -36,7 +46,52 @@ class LogisticsBackendSecret(models.Model):
         self.env.registry.clear_cache()
         return super().unlink()
 
-    # ------------------------------------------------------------------ webhook verification
+    # ------------------------------------------------------------------ creation and rotation
+    @api.model
+    def _create_for(self, backend, value=None, expires_at=False, purpose="inbound"):
+        backend.ensure_one()
+        # Created with sudo (nobody below admin may even read it): the caller must still
+        # be allowed to change this backend, hence be in its company.
+        backend.check_access("write")
+        adapter = backend._adapter()
+        return self.sudo().create({
+            "backend_id": backend.id,
+            "purpose": purpose,
+            "secret": value or (adapter.new_secret() if purpose == "inbound"
+                                else adapter.new_signing_secret()),
+            "expires_at": expires_at,
+        })
+
+    @api.model
+    def _rotate(self, backend, grace_hours=24, purpose="inbound"):
+        """New secret of ``purpose`` now; the previous ones stay valid for ``grace_hours``
+        (inbound: they verify; outbound: requests carry their signatures too)."""
+        backend.ensure_one()
+        if not self.env.user.has_group("logistics_sync.group_logistics_admin"):
+            raise AccessError(self.env._("Only Logistics Administrators can rotate secrets."))
+        backend.check_access("write")  # before the previous secrets are expired (sudo)
+        expiry = fields.Datetime.now() + timedelta(hours=grace_hours)
+        for secret in self.sudo().search([("backend_id", "=", backend.id), ("purpose", "=", purpose)]):
+            if not secret.expires_at or secret.expires_at > expiry:
+                secret.expires_at = expiry
+        new = self._create_for(backend, purpose=purpose)
+        if purpose == "inbound":
+            body = self.env._("Webhook secret rotated; previous secrets expire on %s (UTC).", expiry)
+        else:
+            body = self.env._("Outbound signing secret rotated; previous secrets expire on %s "
+                              "(UTC) and sign requests until then.", expiry)
+        backend.message_post(body=body)
+        return new
+
+    @api.model
+    def _signing_secrets(self, backend):
+        """The active, unexpired outbound signing secrets of a backend, newest first."""
+        now = fields.Datetime.now()
+        return self.sudo().search([
+            ("backend_id", "=", backend.id), ("purpose", "=", "outbound"), ("active", "=", True),
+            "|", ("expires_at", "=", False), ("expires_at", ">", now),
+        ]).mapped("secret")
+
     # ------------------------------------------------------------------ webhook config
     @api.model
     def _webhook_config(self, code):
@@ -79,7 +134,7 @@ class LogisticsBackendSecret(models.Model):
         backend_id, adapter, paused, uid, company_id = row
         self.env.cr.execute(
             """SELECT secret, expires_at FROM logistics_backend_secret
-                WHERE backend_id = %s AND active ORDER BY id DESC""",
+                WHERE backend_id = %s AND active AND purpose = 'inbound' ORDER BY id DESC""",
             [backend_id],
         )
         secrets = tuple(self.env.cr.fetchall())

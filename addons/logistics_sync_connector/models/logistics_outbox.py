@@ -94,9 +94,12 @@ class LogisticsOutbox(models.AbstractModel):
     # ------------------------------------------------------------------ jobs
     @api.model
     def _enqueue_send(self, messages, eta=None):
-        """One delivery job per message and attempt (``eta``: not before)."""
+        """One delivery job per message and attempt (``eta``: not before), run as the
+        backend's integration user whoever queues it (a manager replaying, an admin
+        resuming): the bookkeeping after the send needs that user's rights, and failing
+        there would roll back a delivery the receiver already accepted."""
         for message in messages:
-            job = message.with_delay(
+            job = message.with_user(message.backend_id.integration_user_id).with_delay(
                 channel=message.backend_id._job_channel("out"),
                 identity_key=jobs.send_key(message.id, message.attempts),
                 description=f"Send {message.event_type} to {message.backend_id.code}",
@@ -156,21 +159,22 @@ class LogisticsOutbox(models.AbstractModel):
     @api.model
     def _settings(self, backend):
         """Everything the HTTP client needs, secrets included (never job arguments): read
-        with sudo, the integration user has no access to secrets."""
+        with sudo, the integration user has no access to secrets. Requests are signed
+        with the outbound signing secrets, never with the webhook (inbound) ones."""
         backend.ensure_one()
+        signing = self.env["logistics.backend.secret"]._signing_secrets(backend)
         backend = backend.sudo()
-        signing = backend.secret_ids.filtered(
-            lambda s: s.active and (not s.expires_at or s.expires_at > fields.Datetime.now())
-        )[:1]
         return adapters.OutboundSettings(
             base_url=backend.base_url or "",
             auth_type=backend.auth_type,
             api_key_header=backend.api_key_header,
             username=backend.auth_username,
             secret=backend.auth_secret,
-            signing_secret=signing.secret if signing else None,
+            signing_secrets=tuple(signing),
             timeout=(backend.timeout_connect or 5.0, backend.timeout_read or 30.0),
+            deadline=backend.timeout_total or lib_outbound.DEFAULT_DEADLINE,
             allow_private=backend.allow_private_network,
+            allow_plain_http=backend.allow_plain_http,
         )
 
     @api.model

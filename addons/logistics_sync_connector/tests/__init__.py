@@ -10,6 +10,7 @@ from . import (
     test_lib,
     test_multi_company,
     test_outbound,
+    test_outbound_transport,
     test_security,
     test_ui,
     test_webhook,

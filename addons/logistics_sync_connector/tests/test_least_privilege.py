@@ -89,4 +89,7 @@ class TestIntegrationUser(WebhookCase):
         self.assertEqual(out.create_uid, self.user)
         Outbox._circuit_record(backend, False, out.create_date)
         self.assertEqual(backend.circuit_id.failures, 1)
-        self.assertEqual(self.env["logistics.outbox"].with_user(self.user)._settings(backend).signing_secret, TMS_SECRET)
+        # It signs with the backend's outbound secret (read for it), never the webhook one.
+        signing = self.backend._create_secret(purpose="outbound").secret
+        settings = self.env["logistics.outbox"].with_user(self.user)._settings(backend)
+        self.assertEqual(settings.signing_secrets, (signing,))

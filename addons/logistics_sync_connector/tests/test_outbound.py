@@ -11,14 +11,17 @@ import responses
 
 from odoo import Command, fields
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.addons.queue_job.job import Job
 from odoo.addons.queue_job.tests.common import trap_jobs
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 
 from ..lib import signatures
 from .common import TMS_SECRET, ConnectorCase, OutboundHttpMixin
 
 # A public address literal: the SSRF guard needs no DNS for it.
 URL = "https://93.184.216.34/odoo-events"
+OUT_SECRET = "whsec_b3V0Ym91bmQtc2lnbmluZy1zZWNyZXQtMDEyMzQ1Njc="
 
 
 @tagged("post_install", "-at_install")
@@ -31,6 +34,7 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
             "retry_base_delay": 10, "retry_max_delay": 600, "max_attempts": 3,
             "circuit_threshold": 2, "circuit_cooldown": 60, "rate_limit": 0,
         })
+        cls.backend._create_secret(OUT_SECRET, purpose="outbound")
         cls.Message = cls.env["logistics.sync.message"]
         cls.Outbox = cls.env["logistics.outbox"]
 
@@ -63,8 +67,11 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
         request = responses.calls[0].request
         self.assertEqual(request.headers["Idempotency-Key"], message.uuid)
         self.assertEqual(request.headers["Authorization"], "Bearer tok-123")
-        # The receiver can verify the Standard Webhooks signature with the backend secret.
-        signatures.verify_standard(request.headers, request.body, [TMS_SECRET])
+        # The receiver verifies the Standard Webhooks signature with the backend's outbound
+        # signing secret; the webhook (inbound) secret signs nothing we send.
+        signatures.verify_standard(request.headers, request.body, [OUT_SECRET])
+        with self.assertRaises(signatures.SignatureError):
+            signatures.verify_standard(request.headers, request.body, [TMS_SECRET])
         body = json.loads(request.body)
         self.assertEqual((body["type"], body["id"], body["data"]), ("shipment.update", message.uuid, {"n": "k1"}))
         # Sending again does nothing: never double-applied.
@@ -220,6 +227,48 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
         self.assertEqual(message.state, "sent")
 
     @responses.activate
+    def test_plain_http_is_refused_unless_the_backend_is_flagged_for_testing(self):
+        self.backend.base_url = "http://93.184.216.34/odoo-events"
+        responses.add(responses.POST, "http://93.184.216.34/odoo-events", status=200)
+        message = self.queue("clear")
+        _result, trap = self.send(message)
+        self.assertEqual(message.state, "failed", "refused once, not retried")
+        self.assertIn("plain http:// refused", message.error)
+        self.assertFalse(trap.enqueued_jobs)
+        self.assertFalse(responses.calls, "no request leaves")
+        manager = new_test_user(self.env, "test-http-manager",
+                                groups="base.group_user,logistics_sync.group_logistics_manager")
+        with self.assertRaises(AccessError):
+            self.backend.with_user(manager).read(["allow_plain_http"])
+        self.backend.allow_plain_http = True
+        message = self.queue("clear-allowed")
+        self.send(message)
+        self.assertEqual(message.state, "sent")
+
+    @responses.activate
+    def test_rotating_the_signing_secret_signs_with_both_and_leaves_webhook_secrets(self):
+        responses.add(responses.POST, URL, status=200)
+        inbound = self.backend.secret_ids
+        new = self.backend._rotate_secret(grace_hours=2, purpose="outbound")
+        self.assertEqual(new.purpose, "outbound")
+        self.assertEqual(self.backend.secret_ids, inbound, "webhook secrets untouched")
+        self.assertFalse(inbound.expires_at)
+        self.send(self.queue("rotated"))
+        request = responses.calls[0].request
+        for secret in (OUT_SECRET, new.secret):  # the receiver may still use either
+            signatures.verify_standard(request.headers, request.body, [secret])
+        self.backend.signing_secret_ids.filtered(lambda s: s.secret == OUT_SECRET).expires_at = (
+            fields.Datetime.now() - timedelta(seconds=1))
+        self.send(self.queue("rotated-2"))
+        request = responses.calls[1].request
+        signatures.verify_standard(request.headers, request.body, [new.secret])
+        with self.assertRaises(signatures.SignatureError):
+            signatures.verify_standard(request.headers, request.body, [OUT_SECRET])
+        # Rotating the webhook secret leaves the signing secrets alone.
+        self.backend._rotate_secret(grace_hours=2)
+        self.assertFalse(new.expires_at)
+
+    @responses.activate
     def test_rate_limit_postpones(self):
         responses.add(responses.POST, URL, status=200)
         self.backend.rate_limit = 1
@@ -275,6 +324,28 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
             self.send(message)
         self.assertEqual(seen, ["half_open"], "written to the database before the request")
         self.assertEqual(self.backend.circuit_state, "closed")
+
+
+    @responses.activate
+    def test_a_replay_by_a_manager_is_sent_as_the_integration_user(self):
+        """The replay job ran as the manager, who may not write the circuit: the
+        bookkeeping after a successful send failed and rolled the delivery back."""
+        manager = new_test_user(self.env, "test-outbound-manager",
+                                groups="base.group_user,logistics_sync.group_logistics_manager")
+        responses.add(responses.POST, URL, json={"error": "bad sku"}, status=422)
+        message = self.queue("replayed")
+        self.send(message)
+        self.assertEqual(message.state, "failed")
+        self.backend._circuit().write({"failures": 1})  # a success must reset it
+        self.env.invalidate_all()
+        responses.replace(responses.POST, URL, status=200)
+        message.with_user(manager).action_replay()
+        stored = self.env["queue.job"].search([("uuid", "=", message.job_uuid)])
+        self.assertEqual(stored.user_id, self.integration_user)
+        Job.load(self.env, stored.uuid).perform()
+        self.assertEqual((message.state, message.http_status), ("sent", 200))
+        self.assertEqual(self.backend.circuit_failures, 0)
+        self.assertEqual(len(responses.calls), 2)
 
 
 

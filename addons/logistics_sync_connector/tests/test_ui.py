@@ -72,6 +72,12 @@ class TestBackendActions(OutboundHttpMixin, ConnectorCase):
         wizard.action_rotate()
         self.assertTrue(wizard.new_secret.startswith("whsec_"))
         self.assertEqual(len(self.backend.secret_ids.filtered("active")), 2)
+        # The Rotate Signing Secret button: same wizard, the outbound signing secrets.
+        action = self.backend.with_user(admin).with_context(default_purpose="outbound").action_rotate_secret()
+        wizard = self.env[action["res_model"]].with_user(admin).with_context(**action["context"]).create({})
+        wizard.action_rotate()
+        self.assertEqual(self.backend.signing_secret_ids.mapped("secret"), [wizard.new_secret])
+        self.assertEqual(len(self.backend.secret_ids.filtered("active")), 2)
 
     def test_retention_keeps_dedup_records_30_days(self):
         Message = self.env["logistics.sync.message"]

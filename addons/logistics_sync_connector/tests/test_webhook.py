@@ -71,6 +71,15 @@ class TestWebhookInbound(WebhookCase):
         self.assertEqual(self.post_signed(dict(event, id="x3"), secret=TMS_SECRET).status_code, 401)
         self.assertEqual(self.post_signed(dict(event, id="x4"), secret=new_secret).status_code, 202)
 
+    def test_an_outbound_signing_secret_does_not_verify_webhooks(self):
+        """Outbound requests were signed with the webhook secret: whoever received one
+        knew a secret that our webhook accepted."""
+        signing = self.backend._create_secret("whsec_c2lnbmluZy1vbmx5LXNlY3JldC0wMTIzNDU2Nzg=",
+                                              purpose="outbound").secret
+        event = generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z")
+        self.assertEqual(self.post_signed(event, secret=signing).status_code, 401)
+        self.assertEqual(self.post_signed(event, secret=TMS_SECRET).status_code, 202)
+
     def test_unknown_and_oversize(self):
         self.assertEqual(self.post_signed({}, url="/logistics/webhook/nope").status_code, 404)
         self.env["ir.config_parameter"].set_param("logistics_sync_connector.webhook_max_body", 1000)
