@@ -1,7 +1,7 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-"""A webhook's body, read without trusting its size (issue 14, item 2).
+"""A webhook's body, read without trusting its size.
 
 Werkzeug's ``get_data()`` reads a chunked body (no ``Content-Length``) whole, whatever
 ``max_content_length`` says, and so does its form parser. Here the body is read in pieces
