@@ -78,7 +78,7 @@ class OdooServer:
         payload = response.json()
         if "error" in payload:
             raise RuntimeError(json.dumps(payload["error"])[:2000])
-        return payload["result"]
+        return payload.get("result")  # absent when the method returned None
 
     def login(self, login="admin", password="admin"):
         return self.rpc("/web/session/authenticate",

@@ -36,6 +36,8 @@ per shipment; one posted invoice and one release row; every killed job found dea
 re-queued by the runner within a minute; no job seen started/enqueued for a minute.
 """
 
+import base64
+import hashlib
 import json
 import os
 import signal
@@ -165,6 +167,24 @@ def is_worker_of(server, pid):
         return False
 
 
+def worker_threads(server):
+    """{pid: thread count} of the workers of ``server`` (its direct children, but the
+    gevent one): a prefork worker runs two (its loop runs in a thread of its own), one
+    more while a delivery's deadline timer waits (lib/outbound.py)."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or not is_worker_of(server, int(entry)):
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                if b"gevent" in f.read().split(b"\0"):  # `odoo-bin gevent …`, not --gevent-port
+                    continue
+            found[int(entry)] = len(os.listdir(f"/proc/{entry}/task"))
+        except OSError:  # gone meanwhile
+            continue
+    return found
+
+
 def find_running_job(db, server, method, condition, params=(), timeout=60):
     """(uuid, worker pid, last statement) of a job of ``method`` in state started, executed
     by a worker of ``server`` whose PostgreSQL session matches ``condition`` (on ``a``,
@@ -187,10 +207,12 @@ def find_running_job(db, server, method, condition, params=(), timeout=60):
 IN_FLIGHT = "a.state = 'idle in transaction' AND a.state_change < now() - interval '0.5 seconds'"
 
 
-def outbound_backend(server, receiver, company_id):
-    """The TMS backend delivering to ``receiver`` (created once per database)."""
+def outbound_backend(server, receiver, company_id, **overrides):
+    """The TMS backend delivering to ``receiver`` (created once per database), with the
+    request deadline ``timeout_total`` of 60 s unless overridden."""
     values = {"base_url": receiver.url, "allow_private_network": True, "retry_base_delay": 1,
-              "retry_max_delay": 2, "max_attempts": 1000, "circuit_threshold": 100000, "rate_limit": 0}
+              "retry_max_delay": 2, "max_attempts": 1000, "circuit_threshold": 100000, "rate_limit": 0,
+              "timeout_total": 60, **overrides}
     backend = server.call("logistics.backend", "search", [["code", "=", "crash-tms"]])
     if backend:
         server.call("logistics.backend", "write", backend, values)
@@ -201,6 +223,20 @@ def outbound_backend(server, receiver, company_id):
 
 def iso(ts):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def webhook_body(events):
+    """One event as is, several under "events" (the generic adapter's batch)."""
+    return json.dumps(events[0] if len(events) == 1 else {"events": events}).encode()
+
+
+def post_webhook(server, code, secret, msg_id, body):
+    """``body`` signed (Standard Webhooks) with ``secret`` under ``msg_id``, posted to the
+    webhook of backend ``code``; returns the response."""
+    ts = int(time.time())
+    return requests.post(f"{server.url}/logistics/webhook/{code}", data=body, timeout=30, headers={
+        "Content-Type": "application/json", "webhook-id": msg_id, "webhook-timestamp": str(ts),
+        "webhook-signature": sign_standard(secret, msg_id, ts, body)})
 
 
 class CrashCycle:
@@ -236,11 +272,8 @@ class CrashCycle:
         return event
 
     def post(self, events, msg_id):
-        body = json.dumps(events[0] if len(events) == 1 else {"events": events}).encode()
-        ts = int(time.time())
-        response = requests.post(f"{self.server.url}/logistics/webhook/demo-tms", data=body, timeout=30, headers={
-            "Content-Type": "application/json", "webhook-id": msg_id, "webhook-timestamp": str(ts),
-            "webhook-signature": sign_standard(DEMO_SECRET, msg_id, ts, body)})
+        body = webhook_body(events)
+        response = post_webhook(self.server, "demo-tms", DEMO_SECRET, msg_id, body)
         with self._lock:
             self.bodies[msg_id] = body
             self.statuses[response.status_code] += 1
@@ -343,11 +376,20 @@ class CrashCycle:
     def kill_inbox_job_waiting_for(self, shipment_id, events, msg_id):
         """Post ``events`` while the test holds ``shipment_id`` locked, kill the inbox job
         once its transaction waits for that lock, then release it; returns the Kill."""
+        def post():
+            assert self.post(events, msg_id) == 202
+
+        return self.kill_inbox_job_locked_out(shipment_id, post)
+
+    def kill_inbox_job_locked_out(self, shipment_id, trigger, kind="inbound"):
+        """Hold ``shipment_id`` locked, call ``trigger()`` (which makes an inbox job run),
+        kill the inbox job once its transaction waits for that lock, then release it;
+        returns the Kill."""
         holder = Db(self.server.db, autocommit=False)
         try:
             holder.all("SELECT id FROM logistics_shipment WHERE id = %s FOR UPDATE", [shipment_id])
-            assert self.post(events, msg_id) == 202
-            return self.kill("inbound", "_process_inbox",
+            trigger()
+            return self.kill(kind, "_process_inbox",
                              "a.wait_event_type = 'Lock' AND %s = ANY(pg_blocking_pids(a.pid))",
                              [holder.backend_pid()])
         finally:
@@ -370,11 +412,7 @@ class CrashCycle:
     def _replay(self, msg_id):
         """The same delivery again (a sender retry): acknowledged as a duplicate (the same
         id with another body would be a 409 conflict)."""
-        body = self.bodies[msg_id]
-        ts = int(time.time())
-        return requests.post(f"{self.server.url}/logistics/webhook/demo-tms", data=body, timeout=30, headers={
-            "Content-Type": "application/json", "webhook-id": msg_id, "webhook-timestamp": str(ts),
-            "webhook-signature": sign_standard(DEMO_SECRET, msg_id, ts, body)}).status_code
+        return post_webhook(self.server, "demo-tms", DEMO_SECRET, msg_id, self.bodies[msg_id]).status_code
 
     def kill_release(self):
         """The invoice release job killed after it created and posted the invoice, just
@@ -499,6 +537,209 @@ class CrashCycle:
             "max_job_age_s": monitor.max_age, "monitor_samples": monitor.samples,
             "timings": dict(self.timings),
         }
+
+
+class PausedBacklogCrash:
+    """kill -9 of the inbox job working through a backlog that a paused backend stored
+    and that Resume set going (issue 14, items 5, 4 and 6 under a crash).
+
+    A backend of its own (its inbox jobs: root.logistics.inbound, capacity 1), paused
+    (Pause), receives ``batches`` signed batches of ``per_batch`` events (202 each), the
+    first batch's id again with another body (409, twice: the sender retries it), a
+    byte-identical replay (200) and three messages dated implausibly (before 2000, two
+    days ahead, 400 days before the shipment was created). Nothing is processed until
+    Resume. Each job takes ``batch_limit`` messages (logistics_sync_connector.inbox_batch,
+    restored afterwards): the first job's batches touch shipment set A and commit, the
+    next job's batches touch set B, whose first row the test holds locked: that job is
+    killed while waiting for it, with part of the backlog done and part not.
+    """
+
+    def __init__(self, server, batches=8, per_batch=15, batch_limit=4, log=print):
+        assert batches > batch_limit
+        self.server, self.log = server, log
+        self.batches, self.per_batch, self.batch_limit = batches, per_batch, batch_limit
+        self.cycle = CrashCycle(server, receiver=None, tag=f"pause{uuid.uuid4().hex[:6]}", feed=False, log=log)
+        self.tag, self.db = self.cycle.tag, self.cycle.db
+        self.code = f"crash-{self.tag}"
+        self.secret = "whsec_" + base64.b64encode(os.urandom(32)).decode()
+        self.statuses = {}  # what kind of delivery -> [HTTP statuses]
+        self.accepted, self.conflicting, self.implausible = [], [], {}  # event ids
+        self.bodies = {}  # webhook id -> body accepted (202)
+        self.timings = {}
+
+    def post(self, kind, msg_id, body):
+        status = post_webhook(self.server, self.code, self.secret, msg_id, body).status_code
+        self.statuses.setdefault(kind, []).append(status)
+        if status == 202:
+            self.bodies[msg_id] = body
+        return status
+
+    def event(self, event_id, reference, at):
+        return {"type": "shipment.milestone", "id": event_id, "shipment": {"reference": reference},
+                "milestone": {"code": "in_transit", "occurred_at": iso(at), "location": "Paused hub"}}
+
+    def setup(self):
+        s = self.server
+        uid = s.login()["uid"]
+        company = s.call("res.users", "read", [uid], ["company_id"])[0]["company_id"][0]
+        integration = s.call("res.users", "search", [["login", "=", "demo-integration"]])[0]
+        codes = s.call("logistics.milestone.code", "search", [])
+        self.backend_id = s.call("logistics.backend", "create", {
+            "name": f"Crash paused {self.tag}", "code": self.code, "backend_type": "tms", "adapter": "generic",
+            "company_id": company, "integration_user_id": integration, "shipment_scope": "company",
+            "allowed_milestone_code_ids": [[6, 0, codes]]}, context={"logistics_new_secret": False})
+        s.call("logistics.backend.secret", "create", {"backend_id": self.backend_id, "secret": self.secret})
+        self.batch_param = s.call("ir.config_parameter", "get_param", "logistics_sync_connector.inbox_batch")
+        s.call("ir.config_parameter", "set_param", "logistics_sync_connector.inbox_batch", str(self.batch_limit))
+        names = [f"{self.tag.upper()}-{i:03d}" for i in range(6)]
+        ids = s.call("logistics.shipment", "create", [{"name": n} for n in names])
+        self.set_a, self.set_b = names[:3], names[3:]
+        self.lock_shipment_id = ids[3]  # set B's first shipment: in every batch of the second job
+
+    def fill_while_paused(self):
+        s, now = self.server, int(time.time())
+        s.call("logistics.backend", "action_pause", [self.backend_id])
+        for b in range(self.batches):
+            references = self.set_a if b < self.batch_limit else self.set_b
+            events = [self.event(f"{self.tag}-b{b}-{i}", references[i % len(references)],
+                                 now - 7200 + b * 100 + i) for i in range(self.per_batch)]
+            self.accepted += [e["id"] for e in events]
+            assert self.post("batch", f"{self.tag}-b{b}", webhook_body(events)) == 202
+        # The first batch's id with another body: refused (409), kept on an audit row.
+        events = [self.event(f"{self.tag}-conflict-{i}", self.set_b[0], now - 600 + i) for i in range(3)]
+        self.conflicting = [e["id"] for e in events]
+        self.conflict_id, self.conflict_body = f"{self.tag}-b0", webhook_body(events)
+        for _retry in range(2):
+            self.post("conflict", self.conflict_id, self.conflict_body)
+        self.post("replay", f"{self.tag}-b1", self.bodies[f"{self.tag}-b1"])
+        # Authentic, stored (202), never applied: dated by a sender's broken clock.
+        for kind, at in (("before 2000", 946598400),  # 1999-12-31
+                         ("in the future", now + 2 * 86400),
+                         ("too old", now - 400 * 86400)):
+            event_id = f"{self.tag}-odd-{kind.replace(' ', '-')}"
+            self.implausible[event_id] = kind
+            assert self.post("implausible", event_id, webhook_body([self.event(event_id, self.set_a[0], at)])) == 202
+        # Paused: stored, acknowledged, nothing processed and no job made.
+        self.while_paused = {
+            "states": dict(self.db.all("""SELECT state, count(*) FROM logistics_sync_message
+                                           WHERE backend_id = %s GROUP BY state""", [self.backend_id])),
+            "inbox_jobs": self.db.one("SELECT count(*) FROM queue_job WHERE identity_key = %s",
+                                      [jobs_inbox_key(self.backend_id)])[0],
+        }
+
+    def resume_and_kill(self):
+        def resume():
+            self.server.call("logistics.backend", "action_resume", [self.backend_id])
+
+        kill = self.cycle.kill_inbox_job_locked_out(self.lock_shipment_id, resume, kind="resumed inbox")
+        self.at_kill = dict(self.db.all("""SELECT event_id, state FROM logistics_sync_message
+                                            WHERE backend_id = %s""", [self.backend_id]))
+        self.cycle.wait_requeued(kill)
+        return kill
+
+    def drain(self, timeout=90):
+        def snapshot():
+            pending, live = self.db.one(
+                """SELECT (SELECT count(*) FROM logistics_sync_message WHERE backend_id = %s AND state = 'pending'),
+                          (SELECT count(*) FROM queue_job WHERE state = ANY(%s))""",
+                [self.backend_id, list(LIVE_JOB_STATES)])
+            if pending or live:
+                return None
+            return self.db.one("""SELECT count(*) FROM logistics_shipment_milestone WHERE source = %s""",
+                               [self.code]), self.db.one("SELECT count(*) FROM queue_job")
+
+        wait_for(unchanged(snapshot), timeout, interval=0.5,
+                 what=f"the backlog of {self.code} processed, no live job, nothing new")
+
+    def run(self):
+        started = time.monotonic()
+        try:
+            self.setup()
+            try:
+                self.fill_while_paused()
+                kill = self.resume_and_kill()
+                self.drain()
+            finally:
+                self.server.call("ir.config_parameter", "set_param", "logistics_sync_connector.inbox_batch",
+                                 self.batch_param or False)
+            kill.final_state, kill.retry = self.db.one("SELECT state, retry FROM queue_job WHERE uuid = %s",
+                                                       [kill.job_uuid])
+            self.timings["run_s"] = time.monotonic() - started
+            return self.result(kill)
+        finally:
+            self.db.close()
+
+    def result(self, kill):
+        db = self.db
+        every = self.accepted + self.conflicting + list(self.implausible)
+        log = self.server.log.read_text(errors="replace") if self.server.log.exists() else ""
+        return {
+            "tag": self.tag, "code": self.code, "batches": self.batches, "batch_limit": self.batch_limit,
+            "statuses": self.statuses, "while_paused": self.while_paused, "at_kill": self.at_kill,
+            "accepted": self.accepted, "conflicting": self.conflicting, "implausible": self.implausible,
+            "conflict_id": self.conflict_id, "conflict_body": self.conflict_body.decode(),
+            "original_body": self.bodies[self.conflict_id].decode(),
+            "milestones": dict(db.all("""SELECT external_event_id, count(*) FROM logistics_shipment_milestone
+                                          WHERE source = %s AND external_event_id = ANY(%s)
+                                          GROUP BY external_event_id""", [self.code, every])),
+            "duplicate_reports": db.one("""SELECT count(*) FROM logistics_shipment_milestone_duplicate
+                                            WHERE external_event_id = ANY(%s)""", [every])[0],
+            "messages": {event_id: (state, error, payload) for event_id, state, error, payload in db.all(
+                """SELECT event_id, state, error, payload FROM logistics_sync_message
+                    WHERE backend_id = %s""", [self.backend_id])},
+            "conflict_rows": db.all("""SELECT a.payload, a.payload_hash, m.event_id FROM logistics_webhook_audit a
+                                         LEFT JOIN logistics_sync_message m ON m.id = a.message_id
+                                        WHERE a.backend_id = %s AND a.reason = 'conflict'""", [self.backend_id]),
+            "inbox_jobs": dict(db.all("""SELECT state, count(*) FROM queue_job WHERE identity_key = %s
+                                          GROUP BY state""", [jobs_inbox_key(self.backend_id)])),
+            "failed_jobs": db.one("SELECT count(*) FROM queue_job WHERE state = 'failed'")[0],
+            "kill": kill, "requeued_in_log": f"Re-queued dead job with uuid: {kill.job_uuid}" in log,
+            "timings": dict(self.timings),
+        }
+
+
+def jobs_inbox_key(backend_id):
+    """Identity key of a backend's inbox job (logistics_sync/tools/jobs.py)."""
+    return f"logistics-inbox-{backend_id}"
+
+
+def check_paused_backlog(r):
+    """Nothing lost, nothing applied twice, nothing refused applied; raises AssertionError."""
+    # Paused: every delivery verified and answered, stored pending, no job until Resume.
+    assert r["statuses"] == {"batch": [202] * r["batches"], "conflict": [409, 409], "replay": [200],
+                             "implausible": [202] * 3}, r["statuses"]
+    assert r["while_paused"] == {"states": {"pending": r["batches"] + 3}, "inbox_jobs": 0}, r["while_paused"]
+    # Killed in the middle of the backlog: the first job's batches done, the rest waiting.
+    first = {f"{r['tag']}-b{b}" for b in range(r["batch_limit"])}
+    states_at_kill = r["at_kill"]
+    assert {e: st for e, st in states_at_kill.items() if e in first} == dict.fromkeys(first, "done"), states_at_kill
+    assert {st for e, st in states_at_kill.items() if e not in first} == {"pending"}, states_at_kill
+    kill = r["kill"]
+    assert r["requeued_in_log"], "the runner found the inbox job dead and re-queued it"
+    assert kill.requeued_after_s < RECOVERY_LIMIT and kill.final_state == "done", kill
+    # Every accepted event applied exactly once; refused ones never.
+    missing = [e for e in r["accepted"] if e not in r["milestones"]]
+    assert not missing, f"{len(missing)} event(s) lost, e.g. {missing[:5]}"
+    twice = {e: n for e, n in r["milestones"].items() if n != 1}
+    assert not twice, twice
+    assert r["duplicate_reports"] == 0, "an event was applied twice (duplicate milestone reports)"
+    applied_wrongly = [e for e in r["conflicting"] + list(r["implausible"]) if e in r["milestones"]]
+    assert not applied_wrongly, f"applied, but refused (409) or implausible: {applied_wrongly}"
+    # The 409's body kept exactly once, on a conflict row of the message it collided with.
+    assert r["conflict_rows"] == [(r["conflict_body"], hashlib.sha256(r["conflict_body"].encode()).hexdigest(),
+                                   r["conflict_id"])], r["conflict_rows"]
+    # Messages: the batches done (the first one with its own body), the odd ones invalid.
+    messages = r["messages"]
+    assert messages[r["conflict_id"]][2] == r["original_body"]
+    states = {e: st for e, (st, _err, _payload) in messages.items()}
+    batches = {e: st for e, st in states.items() if e not in r["implausible"]}
+    assert set(batches.values()) == {"done"} and len(batches) == r["batches"], batches
+    for event_id, kind in r["implausible"].items():
+        state, error, _payload = messages[event_id]
+        assert state == "invalid" and "event time" in (error or ""), (kind, state, error)
+    # Nothing left to run, nothing failed.
+    assert set(r["inbox_jobs"]) == {"done"}, r["inbox_jobs"]
+    assert r["failed_jobs"] == 0, r["failed_jobs"]
 
 
 def check_invariants(r):

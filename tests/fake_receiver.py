@@ -1,19 +1,29 @@
 """A fake external system for the reliability tests: a local HTTP server whose
-behaviour can be switched at run time (ok, down, 429 with Retry-After, 500, reset),
-optionally slow (``delay`` seconds before answering)."""
+behaviour can be switched at run time (ok, down, 429 with Retry-After, 500, reset,
+trickle), optionally slow (``delay`` seconds before answering)."""
 
 import json
 import socket
 import threading
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# The answer of mode "trickle": sent a byte every ``trickle_interval`` seconds.
+TRICKLE_BODY = json.dumps({"mode": "trickle", "status": "accepted"}).encode()
 
 
 class FakeReceiver:
     def __init__(self):
         self.mode = "ok"
         self.delay = 0  # seconds to wait before answering (a slow system)
+        self.trickle_interval = 0.2  # mode "trickle": seconds between the bytes of the answer
         self.calls = []  # (idempotency key, status, body) of every request received
+        # Mode "trickle": keys whose answer is being sent now, and keys whose answer was
+        # sent whole (answered) or not (cut: the sender went away in the middle).
+        self.trickling = Counter()
+        self.answered, self.cut = [], []
+        self.in_progress = 0  # requests being handled
         self.lock = threading.Lock()
         receiver = self
 
@@ -22,10 +32,26 @@ class FakeReceiver:
                 pass
 
             def do_POST(self):
+                with receiver.lock:
+                    receiver.in_progress += 1
+                try:
+                    self._handle()
+                finally:
+                    with receiver.lock:
+                        receiver.in_progress -= 1
+
+            def _handle(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                key = self.headers.get("Idempotency-Key")
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 mode = receiver.mode
+                if mode == "trickle":
+                    # Accepted (recorded) first, as a system that commits, then answers.
+                    with receiver.lock:
+                        receiver.calls.append((key, 200, body))
+                    self._trickle(key)
+                    return
                 if mode == "reset":
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                     self.connection.close()
@@ -43,7 +69,29 @@ class FakeReceiver:
                     except OSError:  # the sender is gone: the request was handled all the same
                         self.close_connection = True
                 with receiver.lock:
-                    receiver.calls.append((self.headers.get("Idempotency-Key"), status, body))
+                    receiver.calls.append((key, status, body))
+
+            def _trickle(self, key):
+                """200 and its headers at once, then the body a byte at a time: the sender
+                is inside its streaming read (and its deadline) for the whole answer."""
+                with receiver.lock:
+                    receiver.trickling[key] += 1
+                whole = False
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(TRICKLE_BODY)))
+                    self.end_headers()
+                    for i in range(len(TRICKLE_BODY)):
+                        time.sleep(receiver.trickle_interval)
+                        self.wfile.write(TRICKLE_BODY[i:i + 1])
+                    whole = True
+                except OSError:  # the sender is gone: the rest of the answer goes nowhere
+                    self.close_connection = True
+                finally:
+                    with receiver.lock:
+                        receiver.trickling[key] -= 1
+                        (receiver.answered if whole else receiver.cut).append(key)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.server.server_address[1]
@@ -62,3 +110,9 @@ class FakeReceiver:
         """Bodies of the requests answered 2xx, in arrival order."""
         with self.lock:
             return [(key, json.loads(body)) for key, status, body in self.calls if status == 200]
+
+    def accepted_per_key(self):
+        """How many requests were answered 2xx under each Idempotency-Key: a receiver
+        deduplicating on the key applies each key once, however many attempts it saw."""
+        with self.lock:
+            return Counter(key for key, status, _body in self.calls if status == 200)

@@ -2,22 +2,28 @@
 in prefork mode (--workers=2) with its job runner. See crash_harness.py for the scenario."""
 
 import json
+import os
+import time
 import uuid
 
 import pytest
 
-from .conftest import LIVE_JOB_STATES, _free_port, start_server, stop_server
+from .conftest import LIVE_JOB_STATES, _free_port, start_server, stop_server, unchanged
 from .crash_harness import (
     IN_FLIGHT,
     RECOVERY_LIMIT,
     CrashCycle,
     Db,
+    PausedBacklogCrash,
     check_invariants,
+    check_paused_backlog,
     find_running_job,
+    is_worker_of,
     outbound_backend,
     wait_for,
+    worker_threads,
 )
-from .fake_receiver import FakeReceiver
+from .fake_receiver import TRICKLE_BODY, FakeReceiver
 
 pytestmark = pytest.mark.e2e
 
@@ -114,5 +120,124 @@ def test_cancel_or_safety_net_during_a_delivery_neither_fails_it_nor_sends_it_tw
             jobs = db.all("""SELECT uuid, state FROM queue_job WHERE method_name = '_send'
                               AND ((records #>> '{}')::jsonb -> 'ids') @> %s::jsonb""", [json.dumps([message_id])])
             assert jobs == [(job_uuid, "done")], jobs
+    finally:
+        db.close()
+
+
+def test_kill_9_of_the_inbox_job_working_through_a_backlog_stored_while_paused(prefork_server):
+    """Issue 14, item 14 (inbound, the new paths): see crash_harness.PausedBacklogCrash.
+    Every accepted event applied once, the 409's body never and kept once on its audit
+    row, the implausibly dated messages invalid and unapplied, nothing pending or failed."""
+    result = PausedBacklogCrash(prefork_server).run()
+    kill = result["kill"]
+    print(f"resumed inbox job killed after {kill.waited_s:.1f} s (in: {kill.query[:60]}), re-queued after "
+          f"{kill.requeued_after_s:.1f} s, final {kill.final_state}; {len(result['accepted'])} events, "
+          f"timings {result['timings']}")
+    check_paused_backlog(result)
+
+
+DEADLINE_S = 10.0  # the backend's request deadline in the trickle test
+
+
+def test_kill_9_inside_a_trickled_answer_delivers_once_and_leaves_nothing_behind(prefork_server):
+    """Issue 14, item 14 (outbound, the new client path): the receiver accepts the request
+    and trickles its 200 answer (a byte every 0.1 s, about 4 s): the worker is killed while
+    the client streams it, inside the backend's request deadline (10 s: its timer armed).
+    The runner re-queues the same job, which delivers the message again under the same
+    Idempotency-Key and records it sent: accepted once per key, the killed attempt left
+    no trace (no attempt counted, no deadline error once its deadline passed), its
+    connection closed at the receiver, no deadline timer left in any worker, no second job."""
+    s = prefork_server
+    uid = s.login()["uid"]
+    company_id = s.call("res.users", "read", [uid], ["company_id"])[0]["company_id"][0]
+    cycle = CrashCycle(s, receiver=None, tag=f"trickle{uuid.uuid4().hex[:6]}", feed=False, log=print)
+    db = cycle.db
+    log_start = s.log.stat().st_size if s.log.exists() else 0
+    try:
+        with FakeReceiver() as receiver:
+            receiver.mode, receiver.trickle_interval = "trickle", 0.1
+            backend = outbound_backend(s, receiver, company_id, timeout_total=DEADLINE_S)
+            try:
+                first_id = (db.one("SELECT max(id) FROM logistics_sync_message")[0] or 0) + 1
+                product = s.call("product.product", "create", {"name": f"{cycle.tag} Parcel", "type": "consu"})
+                partner = s.call("res.partner", "create", {"name": f"{cycle.tag} Customer"})
+                order = s.call("sale.order", "create", {"partner_id": partner, "order_line": [
+                    [0, 0, {"product_id": product, "product_uom_qty": 1}]]})
+                s.call("sale.order", "action_confirm", [order])  # delivery ready: shipment.booking
+                message_id, key = db.one("""SELECT id, uuid FROM logistics_sync_message
+                                             WHERE backend_id = %s AND direction = 'out' AND id >= %s""",
+                                         [backend, first_id])
+                # Headers received, the body coming: the client is inside its streaming read.
+                # (Whatever key the request carries: the key is checked below.)
+                wait_for(lambda: sum(receiver.trickling.values()), 60, what="the answer being trickled")
+                kill = cycle.kill("outbound", "_send", IN_FLIGHT, timeout=30)
+                assert kill.message_ids == [message_id], kill.message_ids
+                # The answer was cut by the kill (not sent whole before it).
+                wait_for(lambda: receiver.cut, 10, what="the killed request's answer cut")
+                cycle.wait_requeued(kill)
+                # The retry, in the middle of its answer: its worker runs the deadline timer.
+                wait_for(lambda: sum(receiver.trickling.values()), 60, what="the retry's answer being trickled")
+                retry_pid = db.one("SELECT worker_pid FROM queue_job WHERE uuid = %s", [kill.job_uuid])[0]
+                armed = worker_threads(s).get(retry_pid)
+
+                def sent():
+                    job = db.one("SELECT state FROM queue_job WHERE uuid = %s", [kill.job_uuid])[0]
+                    message = db.one("SELECT state FROM logistics_sync_message WHERE id = %s", [message_id])[0]
+                    return job == "done" and message == "sent"
+
+                wait_for(sent, 60, what="the re-queued delivery recorded")
+                # Its timer cancelled with its request: gone within 2 s (its deadline is
+                # more than 5 s away), not left waiting in the worker.
+                assert armed and retry_pid != kill.pid, (armed, retry_pid)
+                wait_for(lambda: worker_threads(s).get(retry_pid) == armed - 1, 2,
+                         what=f"the deadline timer of worker {retry_pid} ({armed} threads) gone")
+                # Past the killed attempt's deadline, and nothing changes any more.
+                wait_for(lambda: time.monotonic() > kill.at + DEADLINE_S + 1, DEADLINE_S + 5, what="its deadline past")
+
+                def snapshot():
+                    live, count = db.one("""SELECT count(*) FILTER (WHERE state = ANY(%s)), count(*)
+                                              FROM queue_job""", [list(LIVE_JOB_STATES)])
+                    with receiver.lock:
+                        calls = len(receiver.calls)
+                    row = db.one("SELECT state, attempts, write_date FROM logistics_sync_message WHERE id = %s",
+                                 [message_id])
+                    return None if live else (count, calls, row)
+
+                wait_for(unchanged(snapshot), 30, interval=0.5, what="no live job, no new request or write")
+            finally:
+                s.call("logistics.backend", "write", [backend], {"timeout_total": 60})
+            with receiver.lock:
+                calls = [(k, st, json.loads(body)) for k, st, body in receiver.calls]
+                cut, answered, in_progress = list(receiver.cut), list(receiver.answered), receiver.in_progress
+                trickling = +receiver.trickling
+        mine = [(k, st, body) for k, st, body in calls if body.get("id") == key]
+        print(f"trickle: killed after {kill.waited_s:.1f} s (in: {kill.query[:60]}), re-queued after "
+              f"{kill.requeued_after_s:.1f} s; requests {[(k == key, st) for k, st, _b in mine]}")
+        # Accepted once per key: both attempts (the killed one reached the receiver) under
+        # the message's own key, with one payload: a receiver deduplicating on it applies it once.
+        assert [(k, st) for k, st, _b in mine] == [(key, 200), (key, 200)], mine
+        assert len({json.dumps(b, sort_keys=True) for _k, _st, b in mine}) == 1
+        assert len(calls) == len(mine), "no other request"
+        # The killed attempt's answer was cut, the retry's read whole; no connection left open.
+        assert (cut, answered, in_progress, trickling) == ([key], [key], 0, {}), (cut, answered, in_progress)
+        state, status, attempts, error, body = db.one(
+            """SELECT state, http_status, attempts, error, response_body FROM logistics_sync_message
+                WHERE id = %s""", [message_id])
+        assert (state, status, attempts, error, body) == ("sent", 200, 1, None, TRICKLE_BODY.decode())
+        # The same job re-queued and done, as the backend's integration user; no other job.
+        jobs = db.all("""SELECT j.uuid, j.state, j.user_id = b.integration_user_id FROM queue_job j,
+                                logistics_backend b
+                          WHERE b.id = %s AND j.method_name = '_send'
+                            AND ((j.records #>> '{}')::jsonb -> 'ids') @> %s::jsonb""",
+                      [backend, json.dumps([message_id])])
+        assert jobs == [(kill.job_uuid, "done", True)], jobs
+        # The killed worker is gone (its timer thread with it), and nothing in the log
+        # since: no deadline hit, no thread dying with an exception.
+        assert not is_worker_of(s, kill.pid) and not os.path.exists(f"/proc/{kill.pid}"), kill.pid
+        with s.log.open(errors="replace") as log:
+            log.seek(log_start)
+            text = log.read()
+        assert f"Re-queued dead job with uuid: {kill.job_uuid}" in text
+        assert "deadline of" not in text and "Exception in thread" not in text
     finally:
         db.close()
