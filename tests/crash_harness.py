@@ -221,6 +221,19 @@ def outbound_backend(server, receiver, company_id, **overrides):
         values, name="Crash TMS", code="crash-tms", backend_type="tms", company_id=company_id))
 
 
+def book_one_order(server, db, backend, tag):
+    """Confirm a one-line sale order (its delivery ready: a shipment.booking message to
+    ``backend``); returns the outbound message's (id, idempotency key)."""
+    first_id = (db.one("SELECT max(id) FROM logistics_sync_message")[0] or 0) + 1
+    product = server.call("product.product", "create", {"name": f"{tag} Parcel", "type": "consu"})
+    partner = server.call("res.partner", "create", {"name": f"{tag} Customer"})
+    order = server.call("sale.order", "create", {"partner_id": partner, "order_line": [
+        [0, 0, {"product_id": product, "product_uom_qty": 1}]]})
+    server.call("sale.order", "action_confirm", [order])
+    return db.one("""SELECT id, uuid FROM logistics_sync_message
+                      WHERE backend_id = %s AND direction = 'out' AND id >= %s""", [backend, first_id])
+
+
 def iso(ts):
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 

@@ -15,6 +15,7 @@ from .crash_harness import (
     CrashCycle,
     Db,
     PausedBacklogCrash,
+    book_one_order,
     check_invariants,
     check_paused_backlog,
     find_running_job,
@@ -84,15 +85,7 @@ def test_cancel_or_safety_net_during_a_delivery_neither_fails_it_nor_sends_it_tw
         with FakeReceiver() as receiver:
             receiver.delay = 4.0
             backend = outbound_backend(s, receiver, company_id)
-            first_id = (db.one("SELECT max(id) FROM logistics_sync_message")[0] or 0) + 1
-            product = s.call("product.product", "create", {"name": "In-flight Parcel", "type": "consu"})
-            partner = s.call("res.partner", "create", {"name": "In-flight Customer"})
-            order = s.call("sale.order", "create", {"partner_id": partner, "order_line": [
-                [0, 0, {"product_id": product, "product_uom_qty": 1}]]})
-            s.call("sale.order", "action_confirm", [order])  # delivery ready: shipment.booking
-            message_id, key = db.one("""SELECT id, uuid FROM logistics_sync_message
-                                         WHERE backend_id = %s AND direction = 'out' AND id >= %s""",
-                                     [backend, first_id])
+            message_id, key = book_one_order(s, db, backend, "In-flight")
             job_uuid, _pid, _query = find_running_job(db, s, "_send", IN_FLIGHT, timeout=60)
             s.call("ir.actions.server", "run", [cron_action])
             assert db.one("SELECT state FROM queue_job WHERE uuid = %s", [job_uuid])[0] == "started", (
@@ -158,15 +151,7 @@ def test_kill_9_inside_a_trickled_answer_delivers_once_and_leaves_nothing_behind
             receiver.mode, receiver.trickle_interval = "trickle", 0.1
             backend = outbound_backend(s, receiver, company_id, timeout_total=DEADLINE_S)
             try:
-                first_id = (db.one("SELECT max(id) FROM logistics_sync_message")[0] or 0) + 1
-                product = s.call("product.product", "create", {"name": f"{cycle.tag} Parcel", "type": "consu"})
-                partner = s.call("res.partner", "create", {"name": f"{cycle.tag} Customer"})
-                order = s.call("sale.order", "create", {"partner_id": partner, "order_line": [
-                    [0, 0, {"product_id": product, "product_uom_qty": 1}]]})
-                s.call("sale.order", "action_confirm", [order])  # delivery ready: shipment.booking
-                message_id, key = db.one("""SELECT id, uuid FROM logistics_sync_message
-                                             WHERE backend_id = %s AND direction = 'out' AND id >= %s""",
-                                         [backend, first_id])
+                message_id, key = book_one_order(s, db, backend, cycle.tag)
                 # Headers received, the body coming: the client is inside its streaming read.
                 # (Whatever key the request carries: the key is checked below.)
                 wait_for(lambda: sum(receiver.trickling.values()), 60, what="the answer being trickled")

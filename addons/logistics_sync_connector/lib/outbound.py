@@ -135,7 +135,10 @@ def _shutdown(sock):
         sock.shutdown(socket.SHUT_RDWR)
 
 
-class _WatchedHTTPConnection(HTTPConnection):
+class _Watched:
+    """A connection whose socket its request's deadline watches (for TLS, the raw socket
+    under the TLS one: shutting it down ends the TLS reads too)."""
+
     def __init__(self, *args, deadline=None, **kwargs):
         self._deadline = deadline
         super().__init__(*args, **kwargs)
@@ -147,17 +150,12 @@ class _WatchedHTTPConnection(HTTPConnection):
         return sock
 
 
-class _WatchedHTTPSConnection(HTTPSConnection):
-    # The TLS socket wraps this one: shutting it down ends the TLS reads too.
-    def __init__(self, *args, deadline=None, **kwargs):
-        self._deadline = deadline
-        super().__init__(*args, **kwargs)
+class _WatchedHTTPConnection(_Watched, HTTPConnection):
+    pass
 
-    def _new_conn(self):
-        sock = super()._new_conn()
-        if self._deadline is not None:
-            self._deadline.watch(sock)
-        return sock
+
+class _WatchedHTTPSConnection(_Watched, HTTPSConnection):
+    pass
 
 
 # ------------------------------------------------------------------ pinned address
