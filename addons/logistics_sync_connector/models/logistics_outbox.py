@@ -11,6 +11,7 @@ import psycopg2.errors
 from odoo import api, fields, models
 from odoo.addons.logistics_sync.tools import jobs
 from odoo.addons.queue_job.exception import RetryableJobError
+from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
@@ -131,8 +132,12 @@ class LogisticsOutbox(models.AbstractModel):
         ]))
         for backend in stale.backend_id:
             mine = stale.filtered(lambda m, b=backend: m.backend_id == b)
-            self.with_user(backend.integration_user_id)._enqueue_send(
-                mine.with_user(backend.integration_user_id))
+            try:
+                with self.env.cr.savepoint():
+                    self.with_user(backend.integration_user_id)._enqueue_send(
+                        mine.with_user(backend.integration_user_id))
+            except (AccessError, UserError) as exc:  # one misconfigured backend stops no other
+                _logger.warning("outbox of backend %s not enqueued: %s", backend.code, exc)
 
     @api.model
     def _without_live_job(self, messages):

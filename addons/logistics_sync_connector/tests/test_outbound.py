@@ -85,6 +85,22 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
                                      "shipment.update", "dup", {})
         self.assertEqual(first, second)
 
+    def test_one_misconfigured_backend_does_not_stop_the_safety_net_of_the_others(self):
+        other = self.backend.copy({"code": "other-tms", "name": "Other TMS"})
+        messages = [self.Outbox.with_user(self.integration_user)._create(
+            backend.with_user(self.integration_user), "outbound_shipment", "shipment.update",
+            f"net-{backend.code}", {"n": 1}) for backend in (self.backend, other)]
+        Job = self.env["queue.job"]
+        Job.search([]).unlink()  # as after a crash: no job left
+        broken = self.integration_user.copy({"login": "broken-outbound"})
+        broken.groups_id = [Command.unlink(self.env.ref("logistics_sync_connector.group_logistics_integration").id)]
+        self.env.cr.execute("UPDATE logistics_backend SET integration_user_id = %s WHERE id = %s",
+                            [broken.id, self.backend.id])
+        self.env.invalidate_all()
+        with self.assertLogs("odoo.addons.logistics_sync_connector.models.logistics_outbox", "WARNING"):
+            self.Message._cron_requeue()
+        self.assertEqual(Job.search([]).mapped("uuid"), [messages[1].job_uuid])
+
     def test_safety_net_requeues_only_messages_without_a_live_job(self):
         Job = self.env["queue.job"]
         message = self.Outbox.with_user(self.integration_user)._create(

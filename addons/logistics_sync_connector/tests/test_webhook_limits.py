@@ -165,6 +165,25 @@ class TestWebhookLimits(WebhookCase):
         self.process()
         self.assertEqual((message.state, message.error, self.shipment.state), ("done", False, "picked_up"))
 
+    def test_one_misconfigured_backend_does_not_stop_the_safety_net_of_the_others(self):
+        event = generic_event("TEST-SHP-1", "picked_up", "2026-11-20T08:00:00Z")
+        self.assertEqual(self.post_signed(event, msg_id="msg_a").status_code, 202)
+        other = self.backend.copy({"code": "test-tms-2", "name": "Test TMS 2"})
+        self.env["logistics.backend.secret"].create({"backend_id": other.id, "secret": TMS_SECRET})
+        self.assertEqual(self.post_signed(event, msg_id="msg_b", url="/logistics/webhook/test-tms-2").status_code, 202)
+        # The first backend (lower id, enqueued first) runs as a user who lost its group.
+        broken = self.integration_user.copy({"login": "broken-integration"})
+        broken.groups_id = [Command.unlink(self.env.ref("logistics_sync_connector.group_logistics_integration").id)]
+        self.env.cr.execute("UPDATE logistics_backend SET integration_user_id = %s WHERE id = %s",
+                            [broken.id, self.backend.id])
+        self.env["queue.job"].search([]).unlink()  # as after a crash: no job left
+        self.env.invalidate_all()
+        with trap_jobs() as trap, self.assertLogs("odoo.addons.logistics_sync_connector.models.logistics_inbox",
+                                                  "WARNING") as logs:
+            self.env["logistics.sync.message"]._cron_requeue()
+            trap.assert_jobs_count(1, only=other._process_inbox)
+        self.assertIn(self.backend.code, logs.output[0])
+
     def test_an_enqueue_failure_after_the_store_keeps_the_message(self):
         other = self.env["res.company"].create({"name": "Elsewhere"})
         # Moved out of the backend's company: storing passes, reading the backend fails.
