@@ -11,6 +11,7 @@ from . import (
     test_multi_company,
     test_outbound,
     test_outbound_transport,
+    test_outbox_safety_net,
     test_security,
     test_ui,
     test_webhook,
