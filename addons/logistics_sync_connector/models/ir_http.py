@@ -78,7 +78,7 @@ class IrHttp(models.AbstractModel):
             return  # read by the controller, after the backend lookup
         max_body = request.env["logistics.backend.secret"]._webhook_max_body()
         if request_body.announced_too_large(httprequest, max_body):
-            # Not read: the controller answers, in the README's order (404, 503, then 413).
+            # Not read: the controller answers, in the documented order (404, then 413).
             request_body.mark_too_large(httprequest)
             return
         status, _body = request_body.read(httprequest, max_body)
