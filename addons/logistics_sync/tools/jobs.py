@@ -9,10 +9,12 @@ any of this is one file to read. Importing it needs no queue_job: the SQL only r
 where the addon that calls it depends on queue_job.
 """
 
+import contextlib
 import logging
 
 import psycopg2
 
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -101,3 +103,15 @@ def ensure_channels(env, wanted):
         {"name": name.rsplit(".", 1)[1], "parent_id": existing[parent].id}
         for name, parent in wanted.items() if name not in existing and parent in existing
     ])
+
+
+@contextlib.contextmanager
+def enqueuing_of(env, logger, what):
+    """Enqueue in a savepoint: an access or user error (e.g. a backend's integration user
+    without a right) is logged on ``logger`` and skipped, so that a cron enqueuing for
+    many backends is not stopped by one misconfigured backend."""
+    try:
+        with env.cr.savepoint():
+            yield
+    except (AccessError, UserError) as exc:
+        logger.warning("%s not enqueued: %s", what, exc)

@@ -11,7 +11,6 @@ from odoo.addons.logistics_sync.lib.state_machine import is_proof_of_delivery
 from odoo.addons.logistics_sync.lib.states import MESSAGE_SKIPPED
 from odoo.addons.logistics_sync.tools import jobs
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.exceptions import AccessError, UserError
 
 from ..lib import authority as lib_authority
 from ..lib import events as lib_events
@@ -174,12 +173,9 @@ class LogisticsInbox(models.AbstractModel):
                 WHERE m.direction = 'in' AND m.state = 'pending'
                   AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= now() at time zone 'utc')""")
         for backend in self.env["logistics.backend"].browse([r[0] for r in self.env.cr.fetchall()]):
-            try:
-                with self.env.cr.savepoint():
-                    self.with_user(backend.integration_user_id)._enqueue(
-                        backend.with_user(backend.integration_user_id))
-            except (AccessError, UserError) as exc:  # one misconfigured backend stops no other
-                _logger.warning("inbox of backend %s not enqueued: %s", backend.code, exc)
+            user = backend.integration_user_id
+            with jobs.enqueuing_of(self.env, _logger, f"inbox of backend {backend.code}"):
+                self.with_user(user)._enqueue(backend.with_user(user))
 
     # ------------------------------------------------------------------ claim
     @api.model

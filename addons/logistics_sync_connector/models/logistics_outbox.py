@@ -11,7 +11,6 @@ import psycopg2.errors
 from odoo import api, fields, models
 from odoo.addons.logistics_sync.tools import jobs
 from odoo.addons.queue_job.exception import RetryableJobError
-from odoo.exceptions import AccessError, UserError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
@@ -132,12 +131,9 @@ class LogisticsOutbox(models.AbstractModel):
         ]))
         for backend in stale.backend_id:
             mine = stale.filtered(lambda m, b=backend: m.backend_id == b)
-            try:
-                with self.env.cr.savepoint():
-                    self.with_user(backend.integration_user_id)._enqueue_send(
-                        mine.with_user(backend.integration_user_id))
-            except (AccessError, UserError) as exc:  # one misconfigured backend stops no other
-                _logger.warning("outbox of backend %s not enqueued: %s", backend.code, exc)
+            user = backend.integration_user_id
+            with jobs.enqueuing_of(self.env, _logger, f"outbox of backend {backend.code}"):
+                self.with_user(user)._enqueue_send(mine.with_user(user))
 
     @api.model
     def _without_live_job(self, messages):
