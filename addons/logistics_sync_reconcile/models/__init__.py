@@ -3,6 +3,7 @@
 # isort: skip_file
 # The abstract models first: the reports and the dashboard inherit them.
 from . import logistics_reconcile_counts, logistics_reconcile_mixin
+from . import logistics_reconcile_shipment_mixin
 from . import (
     delivery_carrier,
     logistics_reconcile_dashboard,

@@ -8,7 +8,7 @@ from .logistics_reconcile_mixin import SHIPMENT_COLUMNS
 
 class LogisticsReconcileInvoicedWithoutPod(models.Model):
     _name = "logistics.reconcile.invoiced.nopod"
-    _inherit = "logistics.reconcile.mixin"
+    _inherit = "logistics.reconcile.shipment.mixin"
     _auto = False
     _description = "Invoiced without POD"
     _depends = {
@@ -27,10 +27,6 @@ class LogisticsReconcileInvoicedWithoutPod(models.Model):
 
     invoice_id = fields.Many2one("account.move", readonly=True)
     sale_id = fields.Many2one("sale.order", readonly=True)
-    shipment_id = fields.Many2one("logistics.shipment", readonly=True)
-    company_id = fields.Many2one("res.company", readonly=True)
-    partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
-    carrier_id = fields.Many2one("delivery.carrier", readonly=True)
     invoice_date = fields.Date(readonly=True)
     age_days = fields.Float("Age (days)", readonly=True, aggregator="max")
     currency_id = fields.Many2one("res.currency", readonly=True)

@@ -8,7 +8,7 @@ from .logistics_reconcile_mixin import SALE_LINE_COLUMNS
 
 class LogisticsReconcileQuantity(models.Model):
     _name = "logistics.reconcile.quantity"
-    _inherit = "logistics.reconcile.mixin"
+    _inherit = "logistics.reconcile.shipment.mixin"
     _auto = False
     _description = "Delivered vs invoiced quantity"
     _depends = {
@@ -19,10 +19,6 @@ class LogisticsReconcileQuantity(models.Model):
 
     sale_line_id = fields.Many2one("sale.order.line", readonly=True)
     sale_id = fields.Many2one("sale.order", readonly=True)
-    shipment_id = fields.Many2one("logistics.shipment", readonly=True)
-    company_id = fields.Many2one("res.company", readonly=True)
-    partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
-    carrier_id = fields.Many2one("delivery.carrier", readonly=True)
     product_id = fields.Many2one("product.product", readonly=True)
     qty_delivered = fields.Float(readonly=True)
     qty_invoiced = fields.Float(readonly=True)

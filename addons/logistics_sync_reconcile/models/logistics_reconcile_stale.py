@@ -9,7 +9,7 @@ from .logistics_reconcile_mixin import SHIPMENT_COLUMNS
 
 class LogisticsReconcileStale(models.Model):
     _name = "logistics.reconcile.stale"
-    _inherit = "logistics.reconcile.mixin"
+    _inherit = "logistics.reconcile.shipment.mixin"
     _auto = False
     _description = "Stale and exception shipments"
     _depends = {
@@ -19,10 +19,6 @@ class LogisticsReconcileStale(models.Model):
     }
     _order = "hours_silent desc"
 
-    shipment_id = fields.Many2one("logistics.shipment", readonly=True)
-    company_id = fields.Many2one("res.company", readonly=True)
-    partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
-    carrier_id = fields.Many2one("delivery.carrier", readonly=True)
     source = fields.Char("Backend", readonly=True)
     state = fields.Selection(related="shipment_id.state")
     issue = fields.Selection(

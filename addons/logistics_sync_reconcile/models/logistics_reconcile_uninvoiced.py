@@ -9,7 +9,7 @@ from .logistics_reconcile_mixin import SALE_LINE_COLUMNS, SHIPMENT_COLUMNS
 
 class LogisticsReconcileUninvoiced(models.Model):
     _name = "logistics.reconcile.uninvoiced"
-    _inherit = "logistics.reconcile.mixin"
+    _inherit = "logistics.reconcile.shipment.mixin"
     _auto = False
     _description = "Delivered but not invoiced"
     _depends = {
@@ -19,10 +19,6 @@ class LogisticsReconcileUninvoiced(models.Model):
     }
     _order = "age_days desc"
 
-    shipment_id = fields.Many2one("logistics.shipment", readonly=True)
-    company_id = fields.Many2one("res.company", readonly=True)
-    partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
-    carrier_id = fields.Many2one("delivery.carrier", readonly=True)
     sale_id = fields.Many2one("sale.order", readonly=True)
     source = fields.Char("Backend", readonly=True)
     state = fields.Selection(related="shipment_id.state")
