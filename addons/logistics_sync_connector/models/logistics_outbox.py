@@ -242,6 +242,7 @@ class LogisticsOutbox(models.AbstractModel):
         self._circuit_record_after_delivery(backend, result.outcome != "retry", now)
         common = {
             "http_status": result.status_code or 0,
+            "duration_ms": round((result.elapsed or 0) * 1000),
             "response_body": result.response_body, "processed_at": now,
         }
         for message in messages:

@@ -91,6 +91,8 @@ class LogisticsSyncMessage(models.Model):
     processed_at = fields.Datetime(readonly=True)
     ordering_key = fields.Char(readonly=True, index="btree_not_null")
     http_status = fields.Integer("HTTP Status", readonly=True)
+    duration_ms = fields.Integer(
+        "Duration (ms)", readonly=True, help="Outbound: how long the last delivery attempt took.")
     response_body = fields.Text(readonly=True)
     batch_key = fields.Char(readonly=True, index="btree_not_null")
     applied_events = fields.Text(
