@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import odoo_env, table, timed, write_json  # noqa: E402
+from seed_orders import seed as seed_orders  # noqa: E402
 
 REPORTS = ["logistics.reconcile.uninvoiced", "logistics.reconcile.invoiced.nopod",
            "logistics.reconcile.stale", "logistics.reconcile.sync", "logistics.reconcile.quantity"]
@@ -35,12 +36,16 @@ def main():
                     "-v", f"backend={backend.id}", "-v", f"company={company}",
                     "-v", f"partner={partner.id}", "-f", str(seed)], check=True,
                    env=dict(os.environ))
+    with odoo_env(args.db, args.conf) as env:
+        seed_orders(env, args.shipments)
     rows = []
     with odoo_env(args.db, args.conf) as env:
         counts = {
             "shipments": env["logistics.shipment"].search_count([]),
             "milestones": env["logistics.shipment.milestone"].search_count([]),
             "messages": env["logistics.sync.message"].search_count([]),
+            "orders": env["sale.order"].search_count([]),
+            "invoices": env["account.move"].search_count([("move_type", "=", "out_invoice")]),
         }
         for model in REPORTS:
             Report = env[model]

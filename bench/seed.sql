@@ -1,5 +1,6 @@
 -- Synthetic volume for the reconciliation benchmark: :shipments shipments with 10
--- milestones each (delivered, POD on 30%, exceptions, stale ones) and sync messages.
+-- milestones each (80% delivered, POD on 75%, exceptions, stale ones) and sync messages;
+-- bench/seed_orders.py then gives each its order, delivery and invoice.
 -- Run with psql -v shipments=100000 -v backend=<id> -v company=<id> -v partner=<id>.
 \set ON_ERROR_STOP on
 BEGIN;
@@ -8,11 +9,11 @@ INSERT INTO logistics_shipment (name, company_id, partner_id, state, last_event_
                                 pod_received, pod_date, pod_signed_by, invoice_released,
                                 create_date, write_date, create_uid, write_uid)
 SELECT 'BENCH-' || g, :company, :partner,
-       CASE WHEN g % 10 < 6 THEN 'delivered' WHEN g % 10 = 6 THEN 'exception' ELSE 'in_transit' END,
+       CASE WHEN g % 100 < 80 THEN 'delivered' WHEN g % 100 < 85 THEN 'exception' ELSE 'in_transit' END,
        now() - (g % 500) * interval '1 hour',
-       CASE WHEN g % 10 < 6 THEN now() - (g % 500) * interval '1 hour' END,
-       g % 10 < 3, CASE WHEN g % 10 < 3 THEN now() - (g % 500) * interval '1 hour' END,
-       CASE WHEN g % 10 < 3 THEN 'Bench Signer' END, g % 10 = 0,
+       CASE WHEN g % 100 < 80 THEN now() - (g % 500) * interval '1 hour' END,
+       g % 100 < 75, CASE WHEN g % 100 < 75 THEN now() - (g % 500) * interval '1 hour' END,
+       CASE WHEN g % 100 < 75 THEN 'Bench Signer' END, g % 100 < 67,
        now(), now(), 1, 1
   FROM generate_series(1, :shipments) g;
 INSERT INTO logistics_shipment_milestone (shipment_id, company_id, code_id, code, occurred_at,
