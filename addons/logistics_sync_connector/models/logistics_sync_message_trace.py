@@ -74,4 +74,18 @@ class LogisticsSyncMessageTrace(models.Model):
             [list(shipment_ids), list(order_ids)],
         )
         self.invalidate_model(["shipment_ids"])
-        shipments.invalidate_recordset(["logistics_message_ids"])
+        shipments.invalidate_model(["logistics_message_ids"])
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        messages = super().create(vals_list)
+        if messages.shipment_ids:
+            # The Sync tab is computed without dependencies: never stale in this transaction.
+            self.env["logistics.shipment"].invalidate_model(["logistics_message_ids"])
+        return messages
+
+    def _write_inbound_outcomes(self, rows, links):
+        res = super()._write_inbound_outcomes(rows, links)
+        if links:
+            self.env["logistics.shipment"].invalidate_model(["logistics_message_ids"])
+        return res
