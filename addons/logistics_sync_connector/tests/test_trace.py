@@ -51,8 +51,11 @@ class TestTraceInbound(WebhookCase):
         first = self.post_traced(VALID)
         second = self.post_traced(None, code="in_transit")
         elsewhere = self.post_traced(None, reference="TEST-SHP-2")
+        self.assertFalse(self.shipment.logistics_message_ids, "not applied yet")
         self.process()
         self.assertEqual((first | second | elsewhere).mapped("state"), ["done"] * 3)
+        self.assertEqual(self.shipment.logistics_message_ids, first | second,
+                         "linked in this transaction: not a stale value")
         Outbox = self.env["logistics.outbox"].with_user(self.integration_user)
         backend = self.backend.with_user(self.integration_user)
         with trap_jobs():
@@ -61,6 +64,7 @@ class TestTraceInbound(WebhookCase):
             Outbox._create(backend, "outbound_shipment", "shipment.update", "sync-other",
                            {}, record=other)
         self.assertEqual(out.shipment_ids, self.shipment)
+        self.assertIn(out, self.shipment.logistics_message_ids)
         # Ids say first, second, out; the times say first, out, second.
         start = datetime(2026, 11, 20, 8, 0)
         for message, minutes in ((first, 0), (second, 2), (out, 1)):
