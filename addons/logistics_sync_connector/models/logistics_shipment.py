@@ -1,6 +1,8 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+from collections import defaultdict
+
 from odoo import fields, models
 
 from .logistics_sync_message_trace import TRACEPARENT_KEY, TRACEPARENTS_KEY
@@ -16,12 +18,15 @@ class LogisticsShipment(models.Model):
         help="Every inbound and outbound message that touched this shipment, oldest first.")
 
     def _compute_logistics_message_ids(self):
-        Message = self.env["logistics.sync.message"]
+        # In the time they reached (inbound) or entered (outbound) Odoo's queue, then id.
+        messages = self.env["logistics.sync.message"].search(
+            [("shipment_ids", "in", self.ids)], order="received_at, id") if self.ids else ()
+        by_shipment = defaultdict(list)
+        for message in messages:
+            for shipment_id in message.shipment_ids.ids:
+                by_shipment[shipment_id].append(message.id)
         for shipment in self:
-            # In the time they reached (inbound) or left (outbound) Odoo's queue.
-            shipment.logistics_message_ids = Message.search(
-                [("shipment_ids", "in", shipment.ids)], order="received_at, id") if shipment.id \
-                else Message
+            shipment.logistics_message_ids = by_shipment.get(shipment.id, [])
 
     def _create_from_pickings(self, pickings):
         shipments = super()._create_from_pickings(pickings)
