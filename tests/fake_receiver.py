@@ -19,6 +19,7 @@ class FakeReceiver:
         self.delay = 0  # seconds to wait before answering (a slow system)
         self.trickle_interval = 0.2  # mode "trickle": seconds between the bytes of the answer
         self.calls = []  # (idempotency key, status, body) of every request received
+        self.headers = []  # the headers of every request received, in arrival order
         # Mode "trickle": keys whose answer is being sent now, and keys whose answer was
         # sent whole (answered) or not (cut: the sender went away in the middle).
         self.trickling = Counter()
@@ -43,6 +44,8 @@ class FakeReceiver:
             def _handle(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 key = self.headers.get("Idempotency-Key")
+                with receiver.lock:
+                    receiver.headers.append(dict(self.headers))
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 mode = receiver.mode

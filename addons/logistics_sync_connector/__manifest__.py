@@ -23,6 +23,7 @@
         "data/ir_cron_data.xml",
         "views/logistics_backend_views.xml",
         "views/logistics_sync_message_views.xml",
+        "views/logistics_shipment_views.xml",
         "views/logistics_webhook_audit_views.xml",
         "views/res_config_settings_views.xml",
         "views/logistics_connector_menus.xml",

@@ -21,6 +21,7 @@
         "data/logistics_reconcile_summary_templates.xml",
         "views/logistics_reconcile_views.xml",
         "views/delivery_carrier_views.xml",
+        "views/logistics_sync_message_views.xml",
         "views/logistics_reconcile_menus.xml",
     ],
 }

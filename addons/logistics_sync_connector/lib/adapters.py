@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from . import easypost, events, outbound, signatures
+from . import easypost, events, outbound, signatures, trace
 
 _REGISTRY: dict[str, type[Adapter]] = {}
 
@@ -92,8 +92,10 @@ class Adapter:
     def url(self, settings: OutboundSettings, event_type: str) -> str:
         return settings.base_url
 
-    def headers(self, settings: OutboundSettings, idempotency_key: str, body: bytes) -> dict:
+    def headers(self, settings: OutboundSettings, idempotency_key: str, body: bytes,
+                traceparent=None, message_ids=()) -> dict:
         headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
+        headers.update(trace.headers(traceparent, message_ids))
         headers.update(
             outbound.build_auth_headers(
                 settings.auth_type,
@@ -110,13 +112,15 @@ class Adapter:
         return headers
 
     def send(self, settings: OutboundSettings, event_type, idempotency_key,
-             payload: dict) -> outbound.SendResult:
+             payload: dict, traceparent=None, message_ids=()) -> outbound.SendResult:
+        """POST ``payload``; ``traceparent`` and ``message_ids`` (the messages it
+        delivers) go in the trace headers (lib/trace.py)."""
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
         return outbound.send(
             "POST",
             self.url(settings, event_type),
             body,
-            self.headers(settings, idempotency_key, body),
+            self.headers(settings, idempotency_key, body, traceparent, message_ids),
             timeout=settings.timeout,
             deadline=settings.deadline,
             allow_private=settings.allow_private,

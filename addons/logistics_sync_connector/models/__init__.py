@@ -18,6 +18,7 @@ from . import (
     logistics_shipment,
     logistics_shipment_binding,
     logistics_sync_message,
+    logistics_sync_message_trace,
     logistics_webhook_audit,
     res_config_settings,
     sale_order,

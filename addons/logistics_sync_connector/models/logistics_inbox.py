@@ -15,6 +15,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from ..lib import authority as lib_authority
 from ..lib import events as lib_events
 from .logistics_sync_message import is_concurrency_error
+from .logistics_sync_message_trace import TRACEPARENTS_KEY
 
 _logger = logging.getLogger(__name__)
 
@@ -310,7 +311,10 @@ class LogisticsInbox(models.AbstractModel):
         # Only what the backend may assert binds it to a shipment.
         Binding._create_bindings(backend, {
             ext: shipment for ext, shipment in new_bindings.items() if ext in asserted_ext_ids})
-        applied = self._apply_values(values, owners)
+        # What applying enqueues for a shipment (its invoice's release) continues the trace.
+        traceparents = {s.id: m.traceparent for m, _i, s in owners if m.traceparent}
+        applied = self.with_context(**{TRACEPARENTS_KEY: traceparents} if traceparents else {}
+                                    )._apply_values(values, owners)
         job_uuid = self.env.context.get("job_uuid")
         updates, links = [], []
         for message in messages:

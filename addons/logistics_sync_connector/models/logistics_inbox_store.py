@@ -8,11 +8,12 @@ import uuid
 from odoo import api, fields, models
 
 from ..lib import events as lib_events
+from ..lib import trace as lib_trace
 
 # Headers worth keeping with an inbound message (never Authorization or cookies).
 KEPT_HEADERS = (
     "content-type", "user-agent", "webhook-id", "webhook-timestamp", "x-request-id",
-    "x-forwarded-for", "x-easypost-event-id",
+    "x-forwarded-for", "x-easypost-event-id", "traceparent",
 )
 # What _store did with a delivery.
 STORED, DUPLICATE, CONFLICT = "accepted", "duplicate", "conflict"
@@ -35,19 +36,22 @@ class LogisticsInboxStore(models.AbstractModel):
         """
         self.env["logistics.sync.message"].check_access("create")
         kept = {k.lower(): v for k, v in headers.items() if k.lower() in KEPT_HEADERS}
+        # W3C Trace Context: a column of its own, and only when well formed (outbound
+        # messages this one causes continue its trace; lib/trace.py).
+        traceparent = lib_trace.parse(kept.pop("traceparent", None))
         now = fields.Datetime.now()
         payload_hash = hashlib.sha256(body).hexdigest()
         self.env.cr.execute(
             """INSERT INTO logistics_sync_message
                    (uuid, backend_id, company_id, direction, flow, event_id, state, payload,
-                    payload_hash, headers, received_at, attempts,
+                    payload_hash, headers, traceparent, received_at, attempts,
                     create_uid, write_uid, create_date, write_date)
                VALUES (%s, %s, %s, 'in', 'inbound_milestones', %s, 'pending', %s,
-                       %s, %s, %s, 0, %s, %s, %s, %s)
+                       %s, %s, %s, %s, 0, %s, %s, %s, %s)
                ON CONFLICT ON CONSTRAINT logistics_sync_message_event_uniq DO NOTHING
                RETURNING id""",
             [str(uuid.uuid4()), config["backend_id"], config["company_id"], event_id,
-             lib_events.storable_text(body), payload_hash, json.dumps(kept), now,
+             lib_events.storable_text(body), payload_hash, json.dumps(kept), traceparent, now,
              self.env.uid, self.env.uid, now, now],
         )
         row = self.env.cr.fetchone()

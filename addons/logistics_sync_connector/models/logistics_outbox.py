@@ -73,6 +73,7 @@ class LogisticsOutbox(models.AbstractModel):
             "payload": json.dumps(payload, sort_keys=True, default=str),
             "res_model": record._name if record else False,
             "res_id": record.id if record else False,
+            **Message._outbound_trace_values(record),
         })
         if record and record._name == "logistics.shipment":
             # Booked through this backend: the shipment is in its scope from now on.
@@ -230,7 +231,8 @@ class LogisticsOutbox(models.AbstractModel):
         # deliver the message twice.
         self.env.flush_all()
         result = backend._adapter().send(settings, message.event_type, message.uuid,
-                                         json.loads(message.payload))
+                                         json.loads(message.payload),
+                                         traceparent=message.traceparent, message_ids=message.ids)
         return self._record_result(message, result, probe=probe)
 
     @api.model
@@ -313,7 +315,10 @@ class LogisticsOutbox(models.AbstractModel):
                    "events": [json.loads(m.payload) for m in messages]}
         settings = self._settings(backend)
         self.env.flush_all()  # fail before sending, not after (see _send)
-        result = backend._adapter().send(settings, "batch", key, payload)
+        # One request, one traceparent: its first message's; the header names them all.
+        result = backend._adapter().send(settings, "batch", key, payload,
+                                         traceparent=messages[:1].traceparent,
+                                         message_ids=messages.ids)
         self._record_result(messages, result)
         return result
 

@@ -83,6 +83,11 @@ class LogisticsSyncMessage(models.Model):
     payload = fields.Text(readonly=True)
     payload_hash = fields.Char(readonly=True)
     headers = fields.Text(readonly=True)
+    traceparent = fields.Char(
+        readonly=True, copy=False,
+        help="W3C Trace Context: inbound, the sender's traceparent header (when valid); "
+        "outbound, the one sent with the request (continuing the trace of the inbound "
+        "message that caused it, if any).")
     error = fields.Text(readonly=True)
     result = fields.Text(readonly=True)
     attempts = fields.Integer(readonly=True)
@@ -111,7 +116,9 @@ class LogisticsSyncMessage(models.Model):
         "their bodies kept here.",
     )
     res_model = fields.Char(readonly=True)
-    res_id = fields.Many2oneReference(model_field="res_model", readonly=True)
+    # Indexed for the outbound messages of an order (linked to its shipments once created).
+    res_id = fields.Many2oneReference(model_field="res_model", readonly=True,
+                                      index="btree_not_null")
 
     _sql_constraints = [
         (

@@ -13,6 +13,8 @@ from . import (
     test_outbound_transport,
     test_outbox_safety_net,
     test_security,
+    test_trace,
+    test_trace_lib,
     test_ui,
     test_webhook,
     test_webhook_hostile,

@@ -162,10 +162,11 @@ class TestMessageIndexes(ConnectorCase):
                             "WHERE tablename = 'logistics_sync_message'")
         return dict(self.env.cr.fetchall())
 
-    def test_nine_indexes_sparse_ones_partial(self):
+    def test_ten_indexes_sparse_ones_partial(self):
         indexes = self.indexes()
-        self.assertEqual(len(indexes), 9, sorted(indexes))
-        for column in ("next_attempt_at", "ordering_key", "batch_key", "job_uuid"):
+        # res_id: outbound messages of an order, linked to its shipments once created.
+        self.assertEqual(len(indexes), 10, sorted(indexes))
+        for column in ("next_attempt_at", "ordering_key", "batch_key", "job_uuid", "res_id"):
             self.assertIn("WHERE", indexes[f"logistics_sync_message__{column}_index"])
         # An earlier version's full index is dropped by init() (Odoo recreates it partial).
         self.env.cr.execute("DROP INDEX logistics_sync_message__batch_key_index")

@@ -13,4 +13,5 @@ from . import (
     logistics_reconcile_summary,
     logistics_reconcile_sync,
     logistics_reconcile_uninvoiced,
+    logistics_sync_message,
 )
