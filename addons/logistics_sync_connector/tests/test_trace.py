@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 
 import responses
 
+from lxml import etree
+
 from odoo import Command
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import AccessError
@@ -87,10 +89,13 @@ class TestTraceInbound(WebhookCase):
         fields = views["models"]["logistics.shipment"]
         fields = fields.get("fields", fields)
         self.assertNotIn("logistics_message_ids", fields)
-        # What the form reads, as the web client reads it (but for the Invoicing page of
-        # logistics_sync_invoice, which stock users cannot read either: not this tab's).
-        values = shipment.web_read({name: {} for name in fields
-                                    if name not in ("invoice_ids", "invoice_release_ids")})
+        # What the form reads, as the web client reads it: the fields of its arch (the
+        # other addons' pages included).
+        arch = etree.fromstring(views["views"]["form"]["arch"])
+        names = {f.get("name") for f in arch.iter("field") if not any(
+            a.tag == "field" for a in f.iterancestors())}
+        self.assertIn("pod_received", names)
+        values = shipment.web_read({name: {} for name in names})
         self.assertEqual(values[0]["name"], "TEST-SHP-1")
         with self.assertRaises(AccessError):
             shipment.read(["logistics_message_ids"])
