@@ -23,4 +23,7 @@
         "views/delivery_carrier_views.xml",
         "views/logistics_reconcile_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["logistics_sync_reconcile/static/tests/tours/*.js"],
+    },
 }
