@@ -5,6 +5,14 @@
 Each tour saves a screenshot of its key screen to docs/img/ (see tour_browser.py).
 """
 
+import json
+import os
+import time
+from unittest.mock import patch
+
+from odoo import Command
+from odoo.addons.logistics_sync_connector.lib import signatures
+from odoo.addons.logistics_sync_connector.tests.common import generic_event
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .tour_browser import screenshot_browser
@@ -41,3 +49,40 @@ class TestBackendSetupTour(TourCase):
         secrets = backend.sudo().secret_ids.with_context(active_test=False)
         self.assertEqual(len(secrets), 2, "the first secret and the rotated one")
         self.assertEqual(len(secrets.filtered("expires_at")), 1, "the first one expires")
+
+
+@tagged("post_install", "-at_install")
+class TestSyncIssueTour(TourCase):
+    def test_sync_issue_tour(self):
+        integration = new_test_user(
+            self.env, "acme-integration", name="Acme Integration",
+            groups="base.group_user,logistics_sync_connector.group_logistics_integration")
+        backend = self.env["logistics.backend"].with_context(logistics_new_secret=False).create({
+            "name": "Acme TMS", "code": "acme-tms", "adapter": "generic",
+            "integration_user_id": integration.id, "shipment_scope": "company",
+            "allowed_milestone_code_ids": [
+                Command.set(self.env["logistics.milestone.code"].search([]).ids)]})
+        backend._create_secret("whsec_dG91ci1zZWNyZXQtZm9yLXRoZS1zeW5jLXRvdXI=")
+        shipment = self.env["logistics.shipment"].create({"name": "TOUR-SHP-2"})
+        # A real webhook with a status code of the TMS that nobody mapped yet.
+        body = json.dumps(generic_event("TOUR-SHP-2", "DEP_HUB", "2026-11-30T08:00:00Z",
+                                        event_id="evt_tour_1")).encode()
+        headers = signatures.standard_headers(
+            "whsec_dG91ci1zZWNyZXQtZm9yLXRoZS1zeW5jLXRvdXI=", "msg_tour_1", body,
+            timestamp=int(time.time()))
+        # Jobs run at once (queue_job's documented test mode): there is no job runner
+        # here, and a job left waiting would hold the replay of the tour back.
+        no_delay = patch.dict(os.environ, {"QUEUE_JOB__NO_DELAY": "1"})
+        with no_delay:
+            response = self.url_open("/logistics/webhook/acme-tms", data=body,
+                                     headers=dict(headers, **{"Content-Type": "application/json"}))
+        self.assertEqual(response.status_code, 202, response.text)
+        message = self.env["logistics.sync.message"].search([("backend_id", "=", backend.id)])
+        self.assertEqual(message.state, "unmapped")
+        ops = new_test_user(self.env, "tour-ops", name="Olga Operations",
+                            groups="logistics_sync.group_logistics_admin")
+        with no_delay:
+            self.tour("/odoo/action-logistics_sync_reconcile.logistics_reconcile_sync_action",
+                      "logistics_sync_issue_tour", login=ops.login)
+        self.assertEqual(message.state, "done")
+        self.assertEqual(shipment.state, "in_transit")
