@@ -13,6 +13,7 @@ from unittest.mock import patch
 from odoo import Command
 from odoo.addons.logistics_sync_connector.lib import signatures
 from odoo.addons.logistics_sync_connector.tests.common import generic_event
+from odoo.addons.logistics_sync_invoice.tests.common import InvoiceReleaseMixin
 from odoo.tests import HttpCase, new_test_user, tagged
 
 from .tour_browser import screenshot_browser
@@ -86,3 +87,42 @@ class TestSyncIssueTour(TourCase):
                       "logistics_sync_issue_tour", login=ops.login)
         self.assertEqual(message.state, "done")
         self.assertEqual(shipment.state, "in_transit")
+
+
+@tagged("post_install", "-at_install")
+class TestBillingReleaseTour(InvoiceReleaseMixin, TourCase):
+    def setUp(self):
+        super().setUp()
+        blue, red = self.env["res.partner"].create([
+            {"name": "Blue Harbor Ltd", "logistics_invoice_policy": "on_pod"},
+            {"name": "Red Quay Ltd", "logistics_invoice_policy": "on_pod"}])
+        # Delivered with POD, not invoiced yet; delivered without POD, a held draft.
+        self.released = self.order(qty=10, partner=blue)
+        self.deliver(self.released.picking_ids)
+        self.pod(self.released.logistics_shipment_ids)
+        held = self.order(qty=4, partner=red)
+        self.deliver(held.picking_ids)
+        self.held_invoice = held._create_invoices()
+        self.assertTrue(self.held_invoice.logistics_pod_hold)
+
+    def test_billing_release_tour(self):
+        released, held_invoice = self.released, self.held_invoice
+        billing = new_test_user(self.env, "tour-billing", name="Bella Billing",
+                                groups="account.group_account_invoice,"
+                                       "logistics_sync.group_logistics_manager")
+        self.tour("/odoo/action-logistics_sync_reconcile.logistics_reconcile_uninvoiced_action",
+                  "logistics_billing_release_tour", login=billing.login)
+        invoice = released.logistics_shipment_ids.invoice_ids
+        self.assertEqual(invoice.state, "posted")
+        self.assertEqual(invoice.logistics_shipment_ids, released.logistics_shipment_ids)
+        self.assertEqual(held_invoice.state, "posted")
+        self.assertEqual((held_invoice.logistics_pod_override_reason,
+                          held_invoice.logistics_pod_override_user_id.login),
+                         ("Customer confirmed receipt by phone", "tour-billing"))
+
+    def test_billing_hold_tour(self):
+        clerk = new_test_user(self.env, "tour-clerk", name="Carl Clerk",
+                              groups="account.group_account_invoice")
+        self.tour(f"/odoo/action-account.action_move_out_invoice_type/{self.held_invoice.id}",
+                  "logistics_billing_hold_tour", login=clerk.login)
+        self.assertEqual(self.held_invoice.state, "draft")
