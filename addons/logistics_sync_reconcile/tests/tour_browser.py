@@ -4,9 +4,9 @@
 
 A tour step logs ``logistics-screenshot:<name>`` and waits until the page carries
 ``data-logistics-screenshot="<name>"`` on ``<body>``: this browser captures the page
-(Chrome DevTools ``Page.captureScreenshot``), writes ``docs/img/<name>.png`` of the
-repository and then sets that attribute, so the picture shows the screen the step
-reached, not a later one.
+(Chrome DevTools ``Page.captureScreenshot``) and then sets that attribute, so the
+picture shows the screen the step reached, not a later one. The pictures are written to
+``docs/img/<name>.png`` of the repository once the whole tour succeeded.
 """
 
 import base64
@@ -29,12 +29,14 @@ DOCS_IMG = REPO_ROOT / "docs" / "img"
 class ScreenshotBrowser(common.ChromeBrowser):
     def __init__(self, test_case, *args, **kwargs):
         super().__init__(test_case, *args, **kwargs)
+        self.screenshots = {}
         # Headless Chrome refuses clipboard access without the permission: the copy
         # buttons would fail silently (a console warning) instead of copying.
         self._websocket_request("Browser.grantPermissions", params={
             "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
 
-    def _handle_console(self, type, args=None, stackTrace=None, **kw):  # noqa: A002
+    # The DevTools event's own parameter names (Runtime.consoleAPICalled).
+    def _handle_console(self, type, args=None, stackTrace=None, **kw):  # noqa: A002 # pylint: disable=redefined-builtin
         super()._handle_console(type, args=args, stackTrace=stackTrace, **kw)
         if type == "log" and args and str(args[0].get("value", "")).startswith(MARKER):
             name = args[0]["value"][len(MARKER):]
@@ -42,19 +44,25 @@ class ScreenshotBrowser(common.ChromeBrowser):
             # for an answer here, continue in the callback once the picture arrives.
             future = self._websocket_send("Page.captureScreenshot", with_future=True)
             future.add_done_callback(lambda f: self._screenshot_taken(name, f))
+        return None  # as Odoo's, which returns nothing
 
     def _screenshot_taken(self, name, future):
         try:
-            png = base64.b64decode(future.result()["data"])
-            # Only in a source checkout (not from an installed wheel).
-            if (REPO_ROOT / "addons").is_dir() and DOCS_IMG.parent.is_dir():
-                DOCS_IMG.mkdir(exist_ok=True)
-                (DOCS_IMG / f"{name}.png").write_bytes(png)
+            self.screenshots[name] = base64.b64decode(future.result()["data"])
         except Exception:  # the tour then times out on its waiting step and says so
             _logger.exception("Screenshot %s failed", name)
             return
         self._websocket_send("Runtime.evaluate", params={
             "expression": f"document.body.dataset.logisticsScreenshot = {json.dumps(name)}"})
+
+    def _wait_code_ok(self, code, timeout, error_checker=None):
+        super()._wait_code_ok(code, timeout, error_checker=error_checker)  # raises on failure
+        # Only in a source checkout (not from an installed wheel).
+        if self.screenshots and (REPO_ROOT / "addons").is_dir() and DOCS_IMG.parent.is_dir():
+            DOCS_IMG.mkdir(exist_ok=True)
+            for name, png in self.screenshots.items():
+                (DOCS_IMG / f"{name}.png").write_bytes(png)
+        return None  # as Odoo's, which returns nothing
 
 
 @contextlib.contextmanager
