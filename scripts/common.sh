@@ -24,10 +24,11 @@ die() { printf '\033[31m[setup] error:\033[0m %s\n' "$*" >&2; exit 1; }
 # docker-compose (only to validate docker-compose.yml in the tests), and nginx and
 # openssl (the scale-out test runs deploy/nginx/odoo.conf in the foreground on
 # 127.0.0.1; on a host with systemd, Debian's nginx package also enables its own
-# default site on port 80: `systemctl disable --now nginx` if unwanted).
+# default site on port 80: `systemctl disable --now nginx` if unwanted), and
+# chromium, the headless browser of the tours (Odoo's HttpCase.start_tour).
 SYSTEM_PACKAGES=(build-essential pkg-config libldap2-dev libsasl2-dev libpq-dev
   libxml2-dev libxslt1-dev libjpeg-dev zlib1g-dev libffi-dev
-  postgresql postgresql-client docker-compose nginx openssl)
+  postgresql postgresql-client docker-compose nginx openssl chromium)
 
 ensure_system_packages() {
   local stamp="$LOCAL_DIR/.apt-stamp" want missing=()

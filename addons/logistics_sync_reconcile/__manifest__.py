@@ -24,4 +24,7 @@
         "views/logistics_sync_message_views.xml",
         "views/logistics_reconcile_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": ["logistics_sync_reconcile/static/tests/tours/*.js"],
+    },
 }
