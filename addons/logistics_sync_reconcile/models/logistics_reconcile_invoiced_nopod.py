@@ -40,23 +40,25 @@ class LogisticsReconcileInvoicedWithoutPod(models.Model):
             SELECT am.id, am.id AS invoice_id, io.order_id AS sale_id,
                    (SELECT s.id FROM logistics_shipment s WHERE s.sale_id = io.order_id
                      ORDER BY s.id LIMIT 1) AS shipment_id,
-                   am.company_id, am.partner_id, so.carrier_id, am.invoice_date,
+                   am.company_id, am.partner_id, io.carrier_id, am.invoice_date,
                    (CURRENT_DATE - am.invoice_date)::float AS age_days,
                    am.currency_id, am.amount_untaxed AS amount,
                    COALESCE(am.logistics_pod_override, FALSE) AS override,
                    am.logistics_pod_override_reason AS override_reason,
                    am.logistics_pod_override_user_id AS override_user_id
               FROM account_move am
-              JOIN (SELECT DISTINCT aml.move_id, sol.order_id
-                      FROM account_move_line aml
-                      JOIN sale_order_line_invoice_rel rel ON rel.invoice_line_id = aml.id
-                      JOIN sale_order_line sol ON sol.id = rel.order_line_id) io
+              -- From the few orders still without POD to their invoices: the other way
+              -- round, every invoice line of every order is joined and sorted first.
+              JOIN (SELECT DISTINCT aml.move_id, so.id AS order_id, so.carrier_id
+                      FROM sale_order so
+                      JOIN sale_order_line sol ON sol.order_id = so.id
+                      JOIN sale_order_line_invoice_rel rel ON rel.order_line_id = sol.id
+                      JOIN account_move_line aml ON aml.id = rel.invoice_line_id
+                     WHERE so.logistics_invoice_policy = 'on_pod'
+                       AND NOT EXISTS (SELECT 1 FROM logistics_shipment s
+                                        WHERE s.sale_id = so.id AND s.pod_received)) io
                 ON io.move_id = am.id
-              JOIN sale_order so ON so.id = io.order_id
              WHERE am.state = 'posted' AND am.move_type = 'out_invoice'
-               AND so.logistics_invoice_policy = 'on_pod'
-               AND NOT EXISTS (SELECT 1 FROM logistics_shipment s
-                                WHERE s.sale_id = so.id AND s.pod_received)
         """
 
     def action_open_invoice(self):
