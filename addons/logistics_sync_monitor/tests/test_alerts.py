@@ -7,6 +7,7 @@ and closes itself when it clears."""
 
 from datetime import datetime, timedelta
 
+from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 
 from .common import MonitorCase
@@ -126,3 +127,13 @@ class TestAlerts(MonitorCase):
         backend.invalidate_recordset(["create_uid"])
         self.assertEqual(backend._alert_responsible(), self.env.ref("base.user_admin"))
         self.assertEqual(self.backend._alert_responsible(), self.responsible)
+
+    def test_alert_settings_for_admins_only(self):
+        manager = new_test_user(self.env, "monitor-manager", groups="logistics_sync.group_logistics_manager")
+        with self.assertRaises(AccessError):
+            self.backend.with_user(manager).write({"alert_error_threshold": 0})
+        with self.assertRaises(AccessError):
+            self.backend.with_user(manager).write({"alert_user_id": manager.id})
+        admin = new_test_user(self.env, "monitor-admin2", groups="logistics_sync.group_logistics_admin")
+        self.backend.with_user(admin).write({"alert_error_threshold": 3, "alert_user_id": admin.id})
+        self.assertEqual(self.backend._alert_responsible(), admin)
