@@ -3,7 +3,7 @@
 
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, fields, models
 
 from .logistics_backend_alert import ERROR_STATES
 
@@ -24,7 +24,7 @@ class LogisticsBackend(models.Model):
     # only (the access rights of logistics.backend).
     alert_user_id = fields.Many2one(
         "res.users", "Alert Responsible", check_company=True, tracking=True,
-        domain=[("share", "=", False)],
+        domain=lambda self: [("groups_id", "in", self.env.ref("logistics_sync.group_logistics_user").id)],
         help="Who gets the to-do of this backend's alerts. Empty: whoever created the "
         "backend, or the administrator if that was the system. Followers of the backend "
         "(a team) are notified of every alert in its chatter.")
@@ -106,7 +106,7 @@ class LogisticsBackend(models.Model):
         creator unless that was the system (data files, crons), else the administrator."""
         self.ensure_one()
         for user in (self.alert_user_id, self.create_uid):
-            if user and user.active and not user.share and user.id != api.SUPERUSER_ID:
+            if user and user.active and not user.share and user.id != SUPERUSER_ID:
                 return user
         return self.env.ref("base.user_admin")
 

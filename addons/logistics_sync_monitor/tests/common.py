@@ -56,7 +56,7 @@ class MonitorCase(ConnectorCase):
         self.assertEqual(len(alert), 1, f"one open {kind} alert")
         self.assertTrue(alert.activity_id, "the alert opened a to-do")
         self.assertEqual(alert.activity_id.user_id, self.responsible)
-        self.assertEqual(alert.activity_id.activity_type_id, self.env.ref("mail.mail_activity_data_warning"))
+        self.assertEqual(alert.activity_id.activity_type_id, self.env.ref("mail.mail_activity_data_todo"))
         self.assertIn(alert.activity_id, self.activities(backend))
         self.assertTrue([b for b in self.bodies(backend) if "Alert opened" in b], "posted in the chatter")
         return alert

@@ -88,6 +88,10 @@ class TestHealth(MonitorCase):
         self.assertIn('name="backend_ids"', arch)
         action = dashboard.action_open_backend_health()
         self.assertTrue(action["view_mode"].startswith("kanban"))
+        views = self.env["logistics.backend"].with_user(self.responsible).get_views(
+            [(False, "kanban"), (False, "form")])["views"]
+        self.assertIn('name="health_error_rate"', views["kanban"]["arch"])
+        self.assertIn('name="alert_user_id"', views["form"]["arch"])
 
     def test_company_rule_on_alerts_and_stats(self):
         company_b = self.env["res.company"].create({"name": "Monitor Co B"})
