@@ -44,9 +44,12 @@ class LogisticsBackend(models.Model):
         "resource.calendar", "Active Hours", check_company=True,
         help="The working hours during which this system is expected to send events "
         "(its time zone applies): only they count towards silence. Empty: around the clock.")
+    # For Logistics users: the integration user reads backends, not their alerts.
     alert_ids = fields.One2many(
-        "logistics.backend.alert", "backend_id", "Open Alerts", domain=[("closed_at", "=", False)])
-    alert_open_count = fields.Integer("Open Alerts Count", compute="_compute_alert_open_count")
+        "logistics.backend.alert", "backend_id", "Open Alerts", domain=[("closed_at", "=", False)],
+        groups="logistics_sync.group_logistics_user")
+    alert_open_count = fields.Integer(
+        "Open Alerts Count", compute="_compute_alert_open_count", groups="logistics_sync.group_logistics_user")
     # Health: computed on display from the messages (a few aggregate queries).
     health_state = fields.Selection(HEALTH_STATES, "Health", compute="_compute_health")
     health_lag_seconds = fields.Float(
