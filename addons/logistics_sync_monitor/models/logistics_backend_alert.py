@@ -1,12 +1,14 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+import contextlib
 import logging
 from datetime import timedelta
 
 import pytz
 
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
 
 _logger = logging.getLogger(__name__)
 
@@ -77,8 +79,22 @@ class LogisticsBackendAlert(models.Model):
         by_key = {(a.backend_id.id, a.kind): a for a in open_alerts}
         Backend = self.env["logistics.backend"]
         for key in sorted(conditions.keys() - by_key.keys()):
-            self._open(Backend.browse(key[0]), key[1], conditions[key], now)
-        self.browse([a.id for key, a in by_key.items() if key not in conditions])._close(now)
+            # One backend's misconfiguration (e.g. its responsible) must not stop the others.
+            with self._skipping(f"Backend {key[0]}: alert {key[1]}"):
+                self._open(Backend.browse(key[0]), key[1], conditions[key], now)
+        for key, alert in by_key.items():
+            if key not in conditions:
+                with self._skipping(f"Backend {key[0]}: closing alert {key[1]}"):
+                    alert._close(now)
+
+    @contextlib.contextmanager
+    def _skipping(self, what):
+        """In a savepoint: an access or user error is logged, and the next alert handled."""
+        try:
+            with self.env.cr.savepoint():
+                yield
+        except (AccessError, UserError) as exc:
+            _logger.warning("%s not handled: %s", what, exc)
 
     @api.model
     def _conditions(self, now):
@@ -94,7 +110,7 @@ class LogisticsBackendAlert(models.Model):
             if row["circuit_state"] in ("open", "half_open"):
                 result[bid, "circuit"] = self.env._(
                     "The circuit is open since %(since)s UTC after %(n)s consecutive failed deliveries.",
-                    since=row["circuit_opened_at"], n=row["circuit_failures"])
+                    since=row["circuit_opened_at"] or "?", n=row["circuit_failures"])
             threshold = row["alert_error_threshold"]
             if threshold and errors.get(bid, 0) > threshold:
                 result[bid, "errors"] = self.env._(

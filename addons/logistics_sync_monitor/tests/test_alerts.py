@@ -6,8 +6,9 @@ responsible user and a chatter post, opens nothing more while its condition hold
 and closes itself when it clears."""
 
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
-from odoo.exceptions import AccessError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import new_test_user, tagged
 
 from .common import MonitorCase
@@ -139,3 +140,24 @@ class TestAlerts(MonitorCase):
         admin = new_test_user(self.env, "monitor-admin2", groups="logistics_sync.group_logistics_admin")
         self.backend.with_user(admin).write({"alert_error_threshold": 3, "alert_user_id": admin.id})
         self.assertEqual(self.backend._alert_responsible(), admin)
+
+    def test_one_broken_backend_does_not_stop_the_others(self):
+        other = self.env["logistics.backend"].with_context(logistics_new_secret=False).create({
+            "name": "Other TMS", "code": "other-tms", "integration_user_id": self.integration_user.id,
+            "alert_user_id": self.responsible.id})
+        for backend in (self.backend, other):
+            backend._circuit().state = "open"
+        Alert = type(self.Alert)
+        original = Alert._open
+
+        def broken_for_test_backend(model, backend, kind, detail, now):
+            if backend == self.backend:
+                raise UserError("misconfigured")
+            return original(model, backend, kind, detail, now)
+
+        with patch.object(Alert, "_open", broken_for_test_backend):
+            self.run_cron()
+        self.assertFalse(self.alerts("circuit"))
+        self.assertOpened("circuit", other)
+        self.run_cron()  # repaired: opened at the next run
+        self.assertOpened("circuit")
