@@ -152,7 +152,7 @@ class TestAlerts(MonitorCase):
 
         def broken_for_test_backend(model, backend, kind, detail, now):
             if backend == self.backend:
-                raise UserError("misconfigured")
+                raise UserError(self.env._("misconfigured"))
             return original(model, backend, kind, detail, now)
 
         with patch.object(Alert, "_open", broken_for_test_backend):
