@@ -12,9 +12,13 @@
     "maintainers": ["logistics-sync"],
     "license": "LGPL-3",
     "installable": True,
-    "depends": ["logistics_sync_reconcile"],
+    "depends": ["logistics_sync_reconcile", "resource"],
     "external_dependencies": {"python": ["prometheus_client"]},
     "data": [
         "security/ir.model.access.csv",
+        "security/logistics_monitor_rules.xml",
+        "data/ir_cron_alerts_data.xml",
+        "views/logistics_backend_views.xml",
+        "views/logistics_backend_alert_views.xml",
     ],
 }

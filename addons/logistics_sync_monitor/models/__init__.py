@@ -1,2 +1,9 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+# isort: skip_file
+# One module a line: parts of this addon are written in parallel and merged.
+
+from . import logistics_backend_alert
+from . import logistics_backend_stat_hourly
+from . import logistics_backend
+from . import logistics_reconcile_dashboard
