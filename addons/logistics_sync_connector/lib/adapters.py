@@ -110,9 +110,10 @@ class Adapter:
         return headers
 
     def send(self, settings: OutboundSettings, event_type, idempotency_key,
-             payload: dict) -> outbound.SendResult:
+             payload: dict, client: outbound.Client | None = None) -> outbound.SendResult:
+        """One request; over ``client``'s kept-alive connections when given (a batch)."""
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
-        return outbound.send(
+        return (client or outbound).send(
             "POST",
             self.url(settings, event_type),
             body,

@@ -135,6 +135,29 @@ def _shutdown(sock):
         sock.shutdown(socket.SHUT_RDWR)
 
 
+class _Sockets:
+    """The sockets of one pinned session, watched by the deadline of the request under
+    way: a kept-alive connection was opened by an earlier request, whose deadline is over."""
+
+    def __init__(self):
+        self.deadline = None
+        self._sockets = []
+
+    def watch(self, sock):
+        self._sockets = [s for s in self._sockets if s.fileno() != -1] + [sock]
+        if self.deadline is not None:
+            self.deadline.watch(sock)
+
+    def begin(self, deadline):
+        self.deadline = deadline
+        for sock in self._sockets:
+            if sock.fileno() != -1:
+                deadline.watch(sock)
+
+    def end(self):
+        self.deadline = None
+
+
 class _Watched:
     """A connection whose socket its request's deadline watches (for TLS, the raw socket
     under the TLS one: shutting it down ends the TLS reads too)."""
@@ -273,52 +296,93 @@ def build_auth_headers(auth_type: str, api_key_header: str | None = None, secret
     return {}
 
 
+class Client:
+    """Requests over kept-alive connections: one pinned session per checked address (and
+    scheme, host, port, certificate check), so that a batch of deliveries to one receiver
+    reuses its connection. Every request is checked (and its name resolved) again, goes
+    to the address just checked, and ends at its own deadline. Not thread-safe: one
+    client per job."""
+
+    def __init__(self):
+        self._sessions = {}
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        for session, _sockets in self._sessions.values():
+            session.close()
+        self._sessions.clear()
+
+    def _session(self, parts, address, verify):
+        key = (parts.scheme, parts.hostname, parts.port, address, verify)
+        if key not in self._sessions:
+            sockets = _Sockets()
+            self._sessions[key] = (_pinned_session(parts.hostname, address, sockets), sockets)
+        return self._sessions[key]
+
+    def send(self, method: str, url: str, body: bytes, headers: dict, timeout,
+             allow_private: bool = False, allow_plain_http: bool = False,
+             deadline: float = DEFAULT_DEADLINE, verify=True, resolver=None) -> SendResult:
+        """One request, to the first address the guard checked, ended at ``deadline``
+        seconds whatever the server does."""
+        start = time.monotonic()
+        try:
+            address = check_url(url, allow_private=allow_private, resolver=resolver,
+                                allow_plain_http=allow_plain_http)[0]
+        except UnsafeURLError as exc:
+            return SendResult("fail", reason=f"unsafe URL refused: {exc}")
+        parts = urlsplit(url)
+        connect, read = timeout if isinstance(timeout, tuple | list) else (timeout, timeout)
+        headers = {**headers, "Host": _host_header(parts), "Accept-Encoding": "identity"}
+        if verify is True:  # trust_env is off (see _pinned_session): still honour a CA bundle set there
+            verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        deadline = max(float(deadline or DEFAULT_DEADLINE), 0.1)  # a zero or negative setting
+        limit = _Deadline(deadline)
+        session, sockets = self._session(parts, address, verify)
+        sockets.begin(limit)
+        try:
+            with limit:
+                try:
+                    response = session.request(
+                        method, url, data=body, headers=headers, allow_redirects=False,
+                        stream=True, timeout=(min(connect, deadline), min(read, deadline)),
+                        verify=verify)
+                except requests.RequestException as exc:
+                    if limit.expired:
+                        reason = f"deadline of {deadline:g} s exceeded"
+                    elif isinstance(exc, requests.Timeout):
+                        reason = f"timeout: {exc}"
+                    else:
+                        reason = f"connection error: {exc}"
+                    return SendResult("retry", reason=reason, elapsed=time.monotonic() - start)
+                if limit.expired:  # headers cut short can parse as a complete answer
+                    response.close()
+                    return SendResult("retry", reason=f"deadline of {deadline:g} s exceeded",
+                                      elapsed=time.monotonic() - start)
+                # Read whole, the connection goes back to the pool; cut, it is closed.
+                data, truncated = _read_capped(response, limit)
+        finally:
+            sockets.end()
+        status = response.status_code
+        text = data.decode("utf-8", errors="replace")[:2000]
+        elapsed = time.monotonic() - start
+        if 200 <= status < 300:
+            return SendResult("ok", status, response_body=text, elapsed=elapsed, truncated=truncated)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if status in RETRY_STATUSES or status >= 500:
+            return SendResult("retry", status, retry_after, f"HTTP {status}", text, elapsed, truncated)
+        return SendResult("fail", status, None, f"HTTP {status}: {text[:200]}", text, elapsed, truncated)
+
+
 def send(method: str, url: str, body: bytes, headers: dict, timeout, allow_private: bool = False,
          allow_plain_http: bool = False, deadline: float = DEFAULT_DEADLINE, verify=True,
          resolver=None) -> SendResult:
-    """One request, to the first address the guard checked, ended at ``deadline``
-    seconds whatever the server does."""
-    start = time.monotonic()
-    try:
-        address = check_url(url, allow_private=allow_private, resolver=resolver,
-                            allow_plain_http=allow_plain_http)[0]
-    except UnsafeURLError as exc:
-        return SendResult("fail", reason=f"unsafe URL refused: {exc}")
-    parts = urlsplit(url)
-    connect, read = timeout if isinstance(timeout, tuple | list) else (timeout, timeout)
-    headers = {**headers, "Host": _host_header(parts), "Accept-Encoding": "identity"}
-    if verify is True:  # trust_env is off (see _pinned_session): still honour a CA bundle set there
-        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-    deadline = max(float(deadline or DEFAULT_DEADLINE), 0.1)  # a zero or negative setting
-    limit = _Deadline(deadline)
-    session = _pinned_session(parts.hostname, address, limit)
-    try:
-        with limit:
-            try:
-                response = session.request(
-                    method, url, data=body, headers=headers, allow_redirects=False, stream=True,
-                    timeout=(min(connect, deadline), min(read, deadline)), verify=verify)
-            except requests.RequestException as exc:
-                if limit.expired:
-                    reason = f"deadline of {deadline:g} s exceeded"
-                elif isinstance(exc, requests.Timeout):
-                    reason = f"timeout: {exc}"
-                else:
-                    reason = f"connection error: {exc}"
-                return SendResult("retry", reason=reason, elapsed=time.monotonic() - start)
-            if limit.expired:  # headers cut short can parse as a complete answer
-                response.close()
-                return SendResult("retry", reason=f"deadline of {deadline:g} s exceeded",
-                                  elapsed=time.monotonic() - start)
-            data, truncated = _read_capped(response, limit)
-    finally:
-        session.close()
-    status = response.status_code
-    text = data.decode("utf-8", errors="replace")[:2000]
-    elapsed = time.monotonic() - start
-    if 200 <= status < 300:
-        return SendResult("ok", status, response_body=text, elapsed=elapsed, truncated=truncated)
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    if status in RETRY_STATUSES or status >= 500:
-        return SendResult("retry", status, retry_after, f"HTTP {status}", text, elapsed, truncated)
-    return SendResult("fail", status, None, f"HTTP {status}: {text[:200]}", text, elapsed, truncated)
+    """One request on a connection of its own (see ``Client.send``)."""
+    with Client() as client:
+        return client.send(method, url, body, headers, timeout, allow_private=allow_private,
+                           allow_plain_http=allow_plain_http, deadline=deadline, verify=verify,
+                           resolver=resolver)
