@@ -100,20 +100,29 @@ class _Deadline:
     """Shuts the sockets of one request down when its time is up: a read timeout
     applies per read, and a server sending a byte at a time never reaches it."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float, watchdog=None):
         self.seconds = seconds
         self.expired = False
         self._sockets = []
         self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self.expire)
-        self._timer.daemon = True
+        self._watchdog = watchdog
+        self._timer = None
+        if watchdog is None:
+            self._timer = threading.Timer(seconds, self.expire)
+            self._timer.daemon = True
 
     def __enter__(self):
-        self._timer.start()
+        if self._watchdog is not None:
+            self._watchdog.arm(self, time.monotonic() + self.seconds)
+        else:
+            self._timer.start()
         return self
 
     def __exit__(self, *exc):
-        self._timer.cancel()
+        if self._watchdog is not None:
+            self._watchdog.disarm()
+        else:
+            self._timer.cancel()
 
     def watch(self, sock):
         with self._lock:
@@ -128,6 +137,51 @@ class _Deadline:
             sockets = list(self._sockets)
         for sock in sockets:
             _shutdown(sock)
+
+
+class _Watchdog:
+    """One thread that ends a client's requests at their deadlines, one request at a
+    time: starting a timer thread per request costs more than a kept-alive request."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._current = None  # (deadline, monotonic time it expires)
+        self._stopped = False
+        self._thread = None
+
+    def arm(self, deadline, at):
+        with self._cond:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="outbound-deadline", daemon=True)
+                self._thread.start()
+            self._current = (deadline, at)
+            self._cond.notify()
+
+    def disarm(self):
+        with self._cond:
+            self._current = None
+            self._cond.notify()
+
+    def stop(self):
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def _run(self):
+        with self._cond:
+            while not self._stopped:
+                if self._current is None:
+                    self._cond.wait()
+                    continue
+                deadline, at = self._current
+                remaining = at - time.monotonic()
+                if remaining > 0:
+                    self._cond.wait(remaining)
+                    continue
+                self._current = None
+                deadline.expire()
 
 
 def _shutdown(sock):
@@ -303,8 +357,10 @@ class Client:
     to the address just checked, and ends at its own deadline. Not thread-safe: one
     client per job."""
 
-    def __init__(self):
+    def __init__(self, watchdog=True):
         self._sessions = {}
+        # Without: a timer thread per request (a single request: one thread either way).
+        self._watchdog = _Watchdog() if watchdog else None
 
     def __enter__(self):
         return self
@@ -316,6 +372,8 @@ class Client:
         for session, _sockets in self._sessions.values():
             session.close()
         self._sessions.clear()
+        if self._watchdog is not None:
+            self._watchdog.stop()
 
     def _session(self, parts, address, verify):
         key = (parts.scheme, parts.hostname, parts.port, address, verify)
@@ -341,7 +399,7 @@ class Client:
         if verify is True:  # trust_env is off (see _pinned_session): still honour a CA bundle set there
             verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         deadline = max(float(deadline or DEFAULT_DEADLINE), 0.1)  # a zero or negative setting
-        limit = _Deadline(deadline)
+        limit = _Deadline(deadline, self._watchdog)
         session, sockets = self._session(parts, address, verify)
         sockets.begin(limit)
         try:
@@ -382,7 +440,7 @@ def send(method: str, url: str, body: bytes, headers: dict, timeout, allow_priva
          allow_plain_http: bool = False, deadline: float = DEFAULT_DEADLINE, verify=True,
          resolver=None) -> SendResult:
     """One request on a connection of its own (see ``Client.send``)."""
-    with Client() as client:
+    with Client(watchdog=False) as client:
         return client.send(method, url, body, headers, timeout, allow_private=allow_private,
                            allow_plain_http=allow_plain_http, deadline=deadline, verify=verify,
                            resolver=resolver)

@@ -234,13 +234,16 @@ class LogisticsOutbox(models.AbstractModel):
         return self._record_result(message, result, probe=probe)
 
     @api.model
-    def _record_result(self, messages, result, probe=False, requeue=True, extra=None):
+    def _record_result(self, messages, result, probe=False, requeue=True, extra=None,
+                       circuit=True):
         """Write the outcome of one delivery attempt (for one message or a batch); a
-        retry gets a job of its own unless ``requeue`` is off (the batch job chains)."""
+        retry gets a job of its own unless ``requeue`` is off (the batch job chains);
+        ``circuit`` off: a success the caller knows leaves a clean circuit unchanged."""
         backend = messages.backend_id
         backend.ensure_one()
         now = fields.Datetime.now()
-        self._circuit_record_after_delivery(backend, result.outcome != "retry", now)
+        if circuit or result.outcome == "retry":
+            self._circuit_record_after_delivery(backend, result.outcome != "retry", now)
         common = {
             "http_status": result.status_code or 0,
             "duration_ms": round((result.elapsed or 0) * 1000),

@@ -259,13 +259,18 @@ class LogisticsOutbox(models.AbstractModel):
     def _lock(self, ids):
         """The pending messages among ``ids``, row-locked for this delivery; None when
         another transaction holds one of them (a delivery under way, a manager's edit)."""
+        # First statement of its transaction (the previous delivery committed): refused,
+        # the transaction is rolled back whole, no savepoint needed. Its commit need not
+        # wait for the disk: only a crash of PostgreSQL itself could lose it (a worker's
+        # cannot), and the message would then be sent again under the same key.
         try:
-            with self.env.cr.savepoint(flush=False):
-                self.env.cr.execute(
-                    """SELECT id FROM logistics_sync_message WHERE id = ANY(%s) AND state = 'pending'
-                        ORDER BY id FOR NO KEY UPDATE NOWAIT""", [list(ids)])
-                return [row[0] for row in self.env.cr.fetchall()]
+            self.env.cr.execute(
+                """SET LOCAL synchronous_commit TO off;
+                   SELECT id FROM logistics_sync_message WHERE id = ANY(%s) AND state = 'pending'
+                    ORDER BY id FOR NO KEY UPDATE NOWAIT""", [list(ids)])
+            return [row[0] for row in self.env.cr.fetchall()]
         except psycopg2.errors.LockNotAvailable:
+            self.env.cr.rollback()
             return None
 
     @api.model
@@ -307,6 +312,7 @@ class LogisticsOutbox(models.AbstractModel):
         self.env.cr.commit()  # the reads done: each delivery runs on a fresh snapshot
         Message = self.env["logistics.sync.message"]
         held, stop, progressed = set(), None, False
+        clean_until = 0.0  # the circuit was seen closed, without failures, until then
         for ids, array, batch_key in plan:
             keys = {keys_of[i] for i in ids if keys_of.get(i)}
             if keys & held:  # an earlier message of the same shipment is left pending
@@ -337,11 +343,19 @@ class LogisticsOutbox(models.AbstractModel):
                 self.env.cr.rollback()
                 continue
             now = fields.Datetime.now()
-            allowed, probe = self._circuit_allows(backend, now)
+            # Read again a second after it was seen clean: only this job sends while it runs.
+            clean = time.monotonic() < clean_until
+            if not clean and backend.paused:  # Resume wakes the job again
+                self.env.cr.rollback()
+                stop = False
+                break
+            allowed, probe = (True, False) if clean else self._circuit_allows(backend, now)
             if not allowed:
                 self.env.cr.rollback()
                 stop = self._circuit_wait(backend, now) or 1
                 break
+            if not clean and backend.circuit_state == "closed" and not backend.circuit_failures:
+                clean, clean_until = True, time.monotonic() + 1.0
             messages = Message.browse(locked)
             if array:
                 event_type, key = "batch", batch_key
@@ -352,9 +366,11 @@ class LogisticsOutbox(models.AbstractModel):
             self.env.flush_all()  # fail before sending, not after (see _send)
             result = adapter.send(settings, event_type, key, payload, client=client)
             pace.sent(len(messages), time.time())
-            self._record_result(messages, result, probe=probe, requeue=False,
+            self._record_result(messages, result, probe=probe, requeue=False, circuit=not clean,
                                 extra={"job_uuid": job_uuid} if job_uuid else None)
             self.env.cr.commit()
+            if result.outcome == "retry":
+                clean_until = 0.0
             progressed = True
             stats["requests"] += 1
             stats[{"ok": "sent", "retry": "retry"}.get(result.outcome, "failed")] += len(messages)
