@@ -374,12 +374,8 @@ class LogisticsOutbox(models.AbstractModel):
             progressed = True
             stats["requests"] += 1
             stats[{"ok": "sent", "retry": "retry"}.get(result.outcome, "failed")] += len(messages)
-            if result.outcome == "retry":
+            if result.outcome == "retry":  # the circuit is read again before the next request
                 held |= keys
-                wait = self._circuit_wait(backend, fields.Datetime.now())
-                if wait:  # opened by this failure: the rest waits for the cool-down
-                    stop = wait
-                    break
         else:
             if self._due_rows(backend, 1):  # more than one job takes, or locked elsewhere
                 stop = None if progressed else LOCKED_RETRY
