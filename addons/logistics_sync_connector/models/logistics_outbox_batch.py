@@ -185,18 +185,21 @@ class LogisticsOutbox(models.AbstractModel):
         batch_flows = self._flow_sets(backend)[0]
         self.env["logistics.sync.message"].flush_model()
         now = fields.Datetime.now()
+        # The first holding message of each key, computed once: a correlated NOT EXISTS
+        # per due message is planned as a scan per message on a table just filled.
         self.env.cr.execute(
-            """SELECT m.id, m.ordering_key, m.flow, m.batch_key FROM logistics_sync_message m
+            """WITH holding AS MATERIALIZED (
+                   SELECT ordering_key, min(id) AS first_id FROM logistics_sync_message
+                    WHERE backend_id = %(backend)s AND direction = 'out' AND state = 'pending'
+                      AND ordering_key IS NOT NULL
+                      AND (next_attempt_at > %(now)s OR coalesce(flow, '') = ANY(%(batch_flows)s::varchar[]))
+                    GROUP BY ordering_key)
+               SELECT m.id, m.ordering_key, m.flow, m.batch_key FROM logistics_sync_message m
+                 LEFT JOIN holding h ON h.ordering_key = m.ordering_key
                 WHERE m.backend_id = %(backend)s AND m.direction = 'out' AND m.state = 'pending'
                   AND (m.next_attempt_at IS NULL OR m.next_attempt_at <= %(now)s)
                   AND NOT coalesce(m.flow, '') = ANY(%(batch_flows)s::varchar[])
-                  AND (m.ordering_key IS NULL OR NOT EXISTS (
-                       SELECT 1 FROM logistics_sync_message p
-                        WHERE p.backend_id = m.backend_id AND p.direction = 'out'
-                          AND p.state = 'pending' AND p.ordering_key = m.ordering_key
-                          AND p.id < m.id
-                          AND (p.next_attempt_at > %(now)s
-                               OR coalesce(p.flow, '') = ANY(%(batch_flows)s::varchar[]))))
+                  AND (h.first_id IS NULL OR h.first_id > m.id)
                 ORDER BY m.id LIMIT %(limit)s""",
             {"backend": backend.id, "now": now, "batch_flows": batch_flows, "limit": limit},
         )
@@ -301,7 +304,6 @@ class LogisticsOutbox(models.AbstractModel):
         """Send the planned requests one by one, each locked, sent, recorded and committed
         on its own; returns (stats, when the next job is due: None now, False never)."""
         stats = dict.fromkeys(("sent", "retry", "failed", "requests", "held"), 0)
-        started = time.monotonic()
         rows = self._due_rows(backend, BATCH_MESSAGES)
         if not rows:
             return stats, self._next_retry(backend)
@@ -310,6 +312,7 @@ class LogisticsOutbox(models.AbstractModel):
         pace = _Pace(backend.rate_limit, self._recent_sends(backend))
         plan = self._plan(backend, rows)
         self.env.cr.commit()  # the reads done: each delivery runs on a fresh snapshot
+        started = time.monotonic()
         Message = self.env["logistics.sync.message"]
         held, stop, progressed = set(), None, False
         clean_until = 0.0  # the circuit was seen closed, without failures, until then
