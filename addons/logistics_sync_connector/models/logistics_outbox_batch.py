@@ -16,6 +16,7 @@ import psycopg2.errors
 
 from odoo import api, fields, models
 from odoo.addons.logistics_sync.tools import jobs
+from odoo.addons.logistics_sync.tools.bulk import update_rows
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib import outbound as lib_outbound
@@ -260,8 +261,9 @@ class LogisticsOutbox(models.AbstractModel):
 
     @api.model
     def _lock(self, ids):
-        """The pending messages among ``ids``, row-locked for this delivery; None when
-        another transaction holds one of them (a delivery under way, a manager's edit)."""
+        """(id, uuid, event type, payload, attempts) of the pending messages among ``ids``,
+        row-locked for this delivery; None when another transaction holds one of them (a
+        delivery under way, a manager's edit)."""
         # First statement of its transaction (the previous delivery committed): refused,
         # the transaction is rolled back whole, no savepoint needed. Its commit need not
         # wait for the disk: only a crash of PostgreSQL itself could lose it (a worker's
@@ -269,9 +271,10 @@ class LogisticsOutbox(models.AbstractModel):
         try:
             self.env.cr.execute(
                 """SET LOCAL synchronous_commit TO off;
-                   SELECT id FROM logistics_sync_message WHERE id = ANY(%s) AND state = 'pending'
-                    ORDER BY id FOR NO KEY UPDATE NOWAIT""", [list(ids)])
-            return [row[0] for row in self.env.cr.fetchall()]
+                   SELECT id, uuid, event_type, payload, attempts FROM logistics_sync_message
+                    WHERE id = ANY(%s) AND state = 'pending' ORDER BY id FOR NO KEY UPDATE NOWAIT""",
+                [list(ids)])
+            return self.env.cr.fetchall()
         except psycopg2.errors.LockNotAvailable:
             self.env.cr.rollback()
             return None
@@ -311,6 +314,8 @@ class LogisticsOutbox(models.AbstractModel):
         settings, adapter = self._settings(backend), backend._adapter()
         pace = _Pace(backend.rate_limit, self._recent_sends(backend))
         plan = self._plan(backend, rows)
+        # The fast path of _record_sent checks the right once, record rules included.
+        self.env["logistics.sync.message"].browse(list(keys_of)).check_access("write")
         self.env.cr.commit()  # the reads done: each delivery runs on a fresh snapshot
         started = time.monotonic()
         Message = self.env["logistics.sync.message"]
@@ -336,9 +341,9 @@ class LogisticsOutbox(models.AbstractModel):
                 # An array's key is written before it is sent: a re-run after a crash or a
                 # retry sends the same messages under the same key.
                 batch_key = str(uuid.uuid4())
-                Message.browse(locked).write({"batch_key": batch_key})
+                Message.browse([row[0] for row in locked]).write({"batch_key": batch_key})
                 self.env.cr.commit()
-                locked = self._lock(locked)
+                locked = self._lock([row[0] for row in locked])
             if not locked:
                 if locked is None:  # being sent or edited elsewhere: it stays pending
                     held |= keys
@@ -359,18 +364,22 @@ class LogisticsOutbox(models.AbstractModel):
                 break
             if not clean and backend.circuit_state == "closed" and not backend.circuit_failures:
                 clean, clean_until = True, time.monotonic() + 1.0
-            messages = Message.browse(locked)
+            messages = Message.browse([row[0] for row in locked])
             if array:
                 event_type, key = "batch", batch_key
                 payload = {"type": "batch", "id": batch_key,
-                           "events": [json.loads(m.payload) for m in messages]}
+                           "events": [json.loads(row[3]) for row in locked]}
             else:
-                event_type, key, payload = messages.event_type, messages.uuid, json.loads(messages.payload)
+                (_id, key, event_type, body, _attempts), = locked
+                payload = json.loads(body)
             self.env.flush_all()  # fail before sending, not after (see _send)
             result = adapter.send(settings, event_type, key, payload, client=client)
             pace.sent(len(messages), time.time())
-            self._record_result(messages, result, probe=probe, requeue=False, circuit=not clean,
-                                extra={"job_uuid": job_uuid} if job_uuid else None)
+            if result.outcome == "ok" and clean:
+                self._record_sent(locked, result, job_uuid)
+            else:
+                self._record_result(messages, result, probe=probe, requeue=False, circuit=not clean,
+                                    extra={"job_uuid": job_uuid} if job_uuid else None)
             self.env.cr.commit()
             if result.outcome == "retry":
                 clean_until = 0.0
@@ -385,3 +394,17 @@ class LogisticsOutbox(models.AbstractModel):
             else:
                 stop = self._next_retry(backend)
         return stats, stop
+
+    @api.model
+    def _record_sent(self, rows, result, job_uuid):
+        """``_record_result`` of a success with a clean circuit (nothing to count), in one
+        UPDATE without the ORM (tools/bulk.py; the write right was checked for the batch):
+        the common case, a few statements less per delivery."""
+        now = fields.Datetime.now()
+        columns = ["state", "attempts", "http_status", "duration_ms", "response_body",
+                   "processed_at", "error", "next_attempt_at", *(["job_uuid"] if job_uuid else [])]
+        update_rows(self.env["logistics.sync.message"], columns, [
+            (message_id, "sent", (attempts or 0) + 1, result.status_code or 0,
+             round((result.elapsed or 0) * 1000), result.response_body, now, False, False,
+             *([job_uuid] if job_uuid else []))
+            for message_id, _key, _type, _payload, attempts in rows])
