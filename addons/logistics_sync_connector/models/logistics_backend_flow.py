@@ -27,7 +27,6 @@ class LogisticsBackendFlow(models.Model):
     )
     interval_minutes = fields.Integer("Batch Interval (min)", default=15)
     accepts_arrays = fields.Boolean(
-        "Accepts Arrays",
         help="Outbound, real time, with the backend delivering in batches: the receiver takes "
         "several events in one request (the batch body: type \"batch\", id, events), one "
         "request per group of messages under one Idempotency-Key.",

@@ -79,10 +79,11 @@ class LogisticsOutbox(models.AbstractModel):
     def _enqueue_send(self, messages, eta=None):
         """Messages of a backend delivering in batches wake its outbox job instead."""
         batched = messages.filtered(lambda m: m.backend_id.outbound_delivery == "batch")
-        super()._enqueue_send(messages - batched, eta=eta)
+        res = super()._enqueue_send(messages - batched, eta=eta)
         for backend in batched.backend_id:
             user = backend.integration_user_id
             self.with_user(user)._enqueue_outbox(backend.with_user(user), eta=eta)
+        return res
 
     @api.model
     def _enqueue_for(self, backend):
@@ -95,13 +96,14 @@ class LogisticsOutbox(models.AbstractModel):
     def _requeue(self):
         """Safety net: also an outbox job for each backend delivering in batches that has
         due messages (an array waiting for its retry included)."""
-        super()._requeue()
+        res = super()._requeue()
         for backend in self.env["logistics.backend"].search([
                 ("outbound_delivery", "=", "batch"), ("paused", "=", False)]):
             if self.with_user(backend.integration_user_id)._due_rows(backend, 1):
                 user = backend.integration_user_id
                 with jobs.enqueuing_of(self.env, _logger, f"outbox of backend {backend.code}"):
                     self.with_user(user)._enqueue_outbox(backend.with_user(user))
+        return res
 
     @api.model
     def _enqueue_outbox(self, backend, eta=None):
@@ -154,7 +156,6 @@ class LogisticsOutbox(models.AbstractModel):
         with lib_outbound.Client() as client, self.env.registry.cursor() as cr:
             work = self.with_env(self.env(cr=cr))
             stats, eta = work._deliver(backend.with_env(work.env), client, job_uuid)
-            cr.commit()
         if eta is not False:
             self._chain_outbox(backend, eta)
         return self.env._("%(sent)s sent, %(retry)s to retry, %(failed)s failed in %(requests)s "
@@ -316,7 +317,9 @@ class LogisticsOutbox(models.AbstractModel):
         plan = self._plan(backend, rows)
         # The fast path of _record_sent checks the right once, record rules included.
         self.env["logistics.sync.message"].browse(list(keys_of)).check_access("write")
-        self.env.cr.commit()  # the reads done: each delivery runs on a fresh snapshot
+        # The job's own cursor (see _send_due), never the job's transaction: each delivery
+        # runs on a fresh snapshot and is kept once done.
+        self.env.cr.commit()  # pylint: disable=invalid-commit
         started = time.monotonic()
         Message = self.env["logistics.sync.message"]
         held, stop, progressed = set(), None, False
@@ -342,7 +345,7 @@ class LogisticsOutbox(models.AbstractModel):
                 # retry sends the same messages under the same key.
                 batch_key = str(uuid.uuid4())
                 Message.browse([row[0] for row in locked]).write({"batch_key": batch_key})
-                self.env.cr.commit()
+                self.env.cr.commit()  # pylint: disable=invalid-commit
                 locked = self._lock([row[0] for row in locked])
             if not locked:
                 if locked is None:  # being sent or edited elsewhere: it stays pending
@@ -380,7 +383,7 @@ class LogisticsOutbox(models.AbstractModel):
             else:
                 self._record_result(messages, result, probe=probe, requeue=False, circuit=not clean,
                                     extra={"job_uuid": job_uuid} if job_uuid else None)
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
             if result.outcome == "retry":
                 clean_until = 0.0
             progressed = True

@@ -36,8 +36,9 @@ class Receiver:
                 pass
 
             def setup(self):
-                super().setup()
+                res = super().setup()
                 receiver.connections += 1
+                return res
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
@@ -216,8 +217,8 @@ class TestOutboundBatch(OutboundHttpMixin, ConnectorCase):
         with patch.object(adapter, "send", dying):
             try:
                 self.run_job()
-            except KeyboardInterrupt:
-                pass
+            except KeyboardInterrupt as exc:
+                self.assertEqual(str(exc), "worker killed")
         self.assertEqual(len(calls), 3)
         self.env.invalidate_all()
         self.assertEqual([m.state for m in messages], ["sent", "sent", "pending", "pending"])

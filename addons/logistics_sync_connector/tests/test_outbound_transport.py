@@ -70,8 +70,9 @@ class _Server:
                 pass
 
             def setup(self):
-                super().setup()
+                res = super().setup()
                 server.connections += 1
+                return res
 
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
