@@ -133,13 +133,18 @@ class TestOutboundBatch(OutboundHttpMixin, ConnectorCase):
         self.assertEqual((b1.state, b2.state), ("sent", "sent"))
         self.assertEqual(len(chained), 1)
         self.assertEqual(chained[0].eta, a1.next_attempt_at, "the next job is due with the retry")
+        # A job before a1's retry is due (woken by another message) leaves a2 alone too.
+        c1 = self.queue("c1", "c")
+        self.run_job()
+        self.assertEqual(self.delivered(), ["b1", "b2", "c1"])
+        self.assertEqual((a2.state, a2.attempts), ("pending", 0))
         # The retry is due: a1 then a2.
         self.receiver.status = lambda key, body: 200
         a1.next_attempt_at = fields.Datetime.now() - timedelta(seconds=1)
         self.env.flush_all()
         self.run_job()
-        self.assertEqual(self.delivered(), ["b1", "b2", "a1", "a2"])
-        self.assertEqual((a1.state, a2.state), ("sent", "sent"))
+        self.assertEqual(self.delivered(), ["b1", "b2", "c1", "a1", "a2"])
+        self.assertEqual((a1.state, a2.state, c1.state), ("sent", "sent", "sent"))
         self.assertEqual([k for k, _s, b in self.receiver.calls if b["data"]["n"] == "a1"], [a1.uuid] * 2)
 
     def test_the_circuit_opening_mid_batch_stops_it(self):
