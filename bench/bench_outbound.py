@@ -358,10 +358,11 @@ def main():
           ["mode", "workers", "capacity", "messages", "sent", "requests", "connections", "queue_s", "wall_s",
            "msg_per_s_wall", "msg_per_s_receiver", "job_exec_ms", "per_msg_ms", "delivered_once", "in_order",
            "rss_start_mib", "rss_end_mib"])
-    table(f"Outage: {args.outage_messages} messages queued while the receiver answered 503 for "
-          f"{args.outage_seconds:g} s (drain = receiver back -> all sent)", outages,
-          ["mode", "workers", "capacity", "messages", "refused_503", "drain_s", "msg_per_s", "keys_2xx",
-           "max_2xx_per_key", "delivered_once", "in_order", "rss_start_mib", "rss_end_mib"])
+    if outages:
+        table(f"Outage: {args.outage_messages} messages queued while the receiver answered 503 for "
+              f"{args.outage_seconds:g} s (drain = receiver back -> all sent)", outages,
+              ["mode", "workers", "capacity", "messages", "refused_503", "drain_s", "msg_per_s", "keys_2xx",
+               "max_2xx_per_key", "delivered_once", "in_order", "rss_start_mib", "rss_end_mib"])
     result = {"throughput": rows, "outage": outages, "messages": args.messages,
               "outage_messages": args.outage_messages, "outage_seconds": args.outage_seconds,
               "backend": {"retry_base_delay": 1, "retry_max_delay": 10, "circuit_threshold": 5,
