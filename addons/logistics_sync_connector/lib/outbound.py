@@ -15,14 +15,12 @@ answer are read, and the whole request ends within its deadline.
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
 import ipaddress
 import math
 import os
 import random
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -32,6 +30,8 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
+
+from .deadline import Deadline, Sockets, Watchdog
 
 RETRY_STATUSES = {408, 425, 429}
 MAX_RESPONSE_BYTES = 64 * 1024  # of an answer, kept for diagnosis; the rest is not read
@@ -93,123 +93,6 @@ def check_url(url: str, allow_private: bool = False, resolver=None,
             if _unsafe(address):
                 raise UnsafeURLError(f"{host} resolves to non-public address {address}")
     return [str(address) for address in addresses]
-
-
-# ------------------------------------------------------------------ deadline
-class _Deadline:
-    """Shuts the sockets of one request down when its time is up: a read timeout
-    applies per read, and a server sending a byte at a time never reaches it."""
-
-    def __init__(self, seconds: float, watchdog=None):
-        self.seconds = seconds
-        self.expired = False
-        self._sockets = []
-        self._lock = threading.Lock()
-        self._watchdog = watchdog
-        self._timer = None
-        if watchdog is None:
-            self._timer = threading.Timer(seconds, self.expire)
-            self._timer.daemon = True
-
-    def __enter__(self):
-        if self._watchdog is not None:
-            self._watchdog.arm(self, time.monotonic() + self.seconds)
-        else:
-            self._timer.start()
-        return self
-
-    def __exit__(self, *exc):
-        if self._watchdog is not None:
-            self._watchdog.disarm()
-        else:
-            self._timer.cancel()
-
-    def watch(self, sock):
-        with self._lock:
-            self._sockets.append(sock)
-            expired = self.expired
-        if expired:
-            _shutdown(sock)
-
-    def expire(self):
-        with self._lock:
-            self.expired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shutdown(sock)
-
-
-class _Watchdog:
-    """One thread that ends a client's requests at their deadlines, one request at a
-    time: starting a timer thread per request costs more than a kept-alive request."""
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._current = None  # (deadline, monotonic time it expires)
-        self._stopped = False
-        self._thread = None
-
-    def arm(self, deadline, at):
-        with self._cond:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="outbound-deadline", daemon=True)
-                self._thread.start()
-            self._current = (deadline, at)
-            self._cond.notify()
-
-    def disarm(self):
-        with self._cond:
-            self._current = None
-            self._cond.notify()
-
-    def stop(self):
-        with self._cond:
-            self._stopped = True
-            self._cond.notify()
-        if self._thread is not None:
-            self._thread.join(5)
-
-    def _run(self):
-        with self._cond:
-            while not self._stopped:
-                if self._current is None:
-                    self._cond.wait()
-                    continue
-                deadline, at = self._current
-                remaining = at - time.monotonic()
-                if remaining > 0:
-                    self._cond.wait(remaining)
-                    continue
-                self._current = None
-                deadline.expire()
-
-
-def _shutdown(sock):
-    with contextlib.suppress(OSError):  # already closed
-        sock.shutdown(socket.SHUT_RDWR)
-
-
-class _Sockets:
-    """The sockets of one pinned session, watched by the deadline of the request under
-    way: a kept-alive connection was opened by an earlier request, whose deadline is over."""
-
-    def __init__(self):
-        self.deadline = None
-        self._sockets = []
-
-    def watch(self, sock):
-        self._sockets = [s for s in self._sockets if s.fileno() != -1] + [sock]
-        if self.deadline is not None:
-            self.deadline.watch(sock)
-
-    def begin(self, deadline):
-        self.deadline = deadline
-        for sock in self._sockets:
-            if sock.fileno() != -1:
-                deadline.watch(sock)
-
-    def end(self):
-        self.deadline = None
 
 
 class _Watched:
@@ -360,7 +243,7 @@ class Client:
     def __init__(self, watchdog=True):
         self._sessions = {}
         # Without: a timer thread per request (a single request: one thread either way).
-        self._watchdog = _Watchdog() if watchdog else None
+        self._watchdog = Watchdog() if watchdog else None
 
     def __enter__(self):
         return self
@@ -378,7 +261,7 @@ class Client:
     def _session(self, parts, address, verify):
         key = (parts.scheme, parts.hostname, parts.port, address, verify)
         if key not in self._sessions:
-            sockets = _Sockets()
+            sockets = Sockets()
             self._sessions[key] = (_pinned_session(parts.hostname, address, sockets), sockets)
         return self._sessions[key]
 
@@ -399,7 +282,7 @@ class Client:
         if verify is True:  # trust_env is off (see _pinned_session): still honour a CA bundle set there
             verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
         deadline = max(float(deadline or DEFAULT_DEADLINE), 0.1)  # a zero or negative setting
-        limit = _Deadline(deadline, self._watchdog)
+        limit = Deadline(deadline, self._watchdog)
         session, sockets = self._session(parts, address, verify)
         sockets.begin(limit)
         try:
