@@ -1,6 +1,11 @@
 """Outbound delivery: throughput to a local receiver, and drain after an outage.
 
     bash bench/run.sh outbound [--messages 2000] [--outage-messages 500] [--workers 0,2] [--capacity 1,4]
+                               [--modes message,batch,array]
+
+Modes (the backend's delivery): ``message``, one job per message (the default setting);
+``batch``, one job per backend sending single-message requests over kept-alive
+connections; ``array``, the same with the flow accepting arrays (one request per group).
 
 For each server mode (workers=0 threaded, workers=2 prefork) and each capacity of the
 queue_job channel ``root.logistics.outbound`` (the test configuration has 1; a copy of
@@ -69,6 +74,14 @@ def conf_with_capacity(conf, capacity):
     return str(path)
 
 
+def set_mode(db, conf, backend_id, mode):
+    """The backend's delivery for this run (see the module's docstring)."""
+    with odoo_env(db, conf) as env:
+        backend = env["logistics.backend"].browse(backend_id)
+        backend.outbound_delivery = "message" if mode == "message" else "batch"
+        backend.flow_ids.filtered(lambda f: f.flow == "outbound_shipment").accepts_arrays = mode == "array"
+
+
 def prepare(db, conf, url):
     with odoo_env(db, conf) as env:
         user = env.ref("logistics_sync_connector.demo_user_integration")
@@ -100,8 +113,9 @@ def queue(db, conf, backend_id, run, n):
         user = backend.integration_user_id
         Outbox = env["logistics.outbox"].with_user(user).with_company(backend.company_id)
         for i in range(n):
+            # Two messages per shipment (a booking, then an update): their order is checked.
             Outbox._create(backend.with_user(user), "outbound_shipment", "shipment.update",
-                           f"bench:{run}:{i}", payload(i), ordering_key=f"bench-shp:{run}:{i}")
+                           f"bench:{run}:{i}", payload(i), ordering_key=f"bench-shp:{run}:{i // 2}")
     return time.monotonic() - start_at
 
 
@@ -113,6 +127,7 @@ def states(db, conf, run):
 
 
 def keys_and_exec_time(db, conf, run):
+    """(message uuids, average exec time of their jobs in ms: of the batch job for a batch)."""
     with odoo_env(db, conf) as env:
         env.cr.execute("""SELECT m.uuid, j.exec_time FROM logistics_sync_message m
                             LEFT JOIN queue_job j ON j.uuid = m.job_uuid
@@ -120,6 +135,46 @@ def keys_and_exec_time(db, conf, run):
         rows = env.cr.fetchall()
     times = [t for _k, t in rows if t]
     return {k for k, _t in rows}, (sum(times) / len(times) * 1000 if times else None)
+
+
+def shipment_order(db, conf, run):
+    """{message uuid: (ordering key, id)} of the run's messages."""
+    with odoo_env(db, conf) as env:
+        env.cr.execute("""SELECT uuid, ordering_key, id FROM logistics_sync_message
+                           WHERE direction = 'out' AND event_id LIKE %s""", [f"bench:{run}:%"])
+        return {uuid: (key, mid) for uuid, key, mid in env.cr.fetchall()}
+
+
+def accepted(calls, stamps=None):
+    """[(message uuid, Idempotency-Key, time)] of the 2xx answers, arrays unpacked in order."""
+    out = []
+    for i, (key, status, body) in enumerate(calls):
+        if status != 200:
+            continue
+        data = json.loads(body)
+        at = stamps[i] if stamps else None
+        ids = [e.get("id") for e in data.get("events", [])] if data.get("type") == "batch" else [data.get("id")]
+        out.extend((mid, key, at) for mid in ids)
+    return out
+
+
+def checks(calls, keys, order):
+    """Exactly once (one 2xx per Idempotency-Key, each message accepted once) and in
+    order per shipment (first acceptances by message id)."""
+    ok = [(mid, key) for mid, key, _at in accepted(calls) if mid in keys]
+    per_message, per_key = Counter(mid for mid, _k in ok), Counter(key for _mid, key in ok)
+    requests_2xx = Counter(key for key, status, _b in calls if status == 200)
+    first, seen = {}, set()
+    for mid, _key in ok:
+        if mid not in seen:
+            seen.add(mid)
+            shipment, message_id = order[mid]
+            first.setdefault(shipment, []).append(message_id)
+    in_order = all(ids == sorted(ids) for ids in first.values())
+    once = (set(per_message) == keys and all(c == 1 for c in per_message.values())
+            and all(requests_2xx[k] == 1 for k in per_key))
+    return {"keys_2xx": len(per_key), "max_2xx_per_key": max((requests_2xx[k] for k in per_key), default=0),
+            "delivered_once": once, "in_order": in_order}
 
 
 def wait_sent(db, conf, run, n, time_limit, stall=60):
@@ -140,10 +195,11 @@ def server_rss(proc):
     return rss_mib([proc.pid] + child_pids(proc.pid))
 
 
-def throughput(args, conf, receiver, workers, capacity):
-    run = f"t{workers}c{capacity}"
+def throughput(args, conf, receiver, workers, capacity, mode):
+    run = f"t{workers}c{capacity}{mode}"
+    set_mode(args.db, conf, args.backend_id, mode)
     queue_s = queue(args.db, conf, args.backend_id, run, args.messages)
-    first = len(receiver.calls)
+    first, connections = len(receiver.calls), receiver.connections
     start_at = time.monotonic()
     proc, _port = start(args.db, conf, workers, runner=True)
     rss_before = server_rss(proc)
@@ -156,18 +212,22 @@ def throughput(args, conf, receiver, workers, capacity):
     keys, exec_ms = keys_and_exec_time(args.db, conf, run)
     with receiver.lock:
         calls, stamps = receiver.calls[first:], receiver.calls.times[first:]
-    ok_times = [t for (key, status, _b), t in zip(calls, stamps, strict=True) if status == 200 and key in keys]
+        connections = receiver.connections - connections
+    ok_times = [at for mid, _key, at in accepted(calls, stamps) if mid in keys]
     span = (max(ok_times) - min(ok_times)) if len(ok_times) > 1 else 0
     sent = found.get("sent", 0)
-    return {"workers": workers, "capacity": capacity, "messages": args.messages, "sent": sent,
+    return {"mode": mode, "workers": workers, "capacity": capacity, "messages": args.messages, "sent": sent,
+            "requests": len(calls), "connections": connections,
+            **checks(calls, keys, shipment_order(args.db, conf, run)),
             "queue_s": queue_s, "wall_s": wall, "msg_per_s_wall": sent / wall,
             "msg_per_s_receiver": (len(ok_times) - 1) / span if span else 0.0,
             "job_exec_ms": exec_ms, "per_msg_ms": span / max(1, len(ok_times) - 1) * 1000 * capacity,
             "rss_start_mib": rss_before, "rss_end_mib": rss_after, "states": json.dumps(found)}
 
 
-def outage(args, conf, receiver, workers, capacity):
-    run = f"o{workers}c{capacity}"
+def outage(args, conf, receiver, workers, capacity, mode):
+    run = f"o{workers}c{capacity}{mode}"
+    set_mode(args.db, conf, args.backend_id, mode)
     first = len(receiver.calls)
     proc, _port = start(args.db, conf, workers, runner=True)
     rss_before = server_rss(proc)
@@ -185,13 +245,13 @@ def outage(args, conf, receiver, workers, capacity):
         receiver.mode = "ok"
         stop(proc)
     keys, _exec_ms = keys_and_exec_time(args.db, conf, run)
-    per_key = Counter(key for key, status, _b in receiver.calls[first:] if status == 200 and key in keys)
+    with receiver.lock:
+        calls = receiver.calls[first:]
     sent = found.get("sent", 0)
-    return {"workers": workers, "capacity": capacity, "messages": args.outage_messages,
+    return {"mode": mode, "workers": workers, "capacity": capacity, "messages": args.outage_messages,
             "outage_s": args.outage_seconds, "refused_503": refused, "drain_s": drain, "sent": sent,
-            "msg_per_s": sent / drain if drain else 0.0, "keys_2xx": len(per_key),
-            "max_2xx_per_key": max(per_key.values(), default=0),
-            "delivered_once": set(per_key) == keys and all(c == 1 for c in per_key.values()),
+            "msg_per_s": sent / drain if drain else 0.0,
+            **checks(calls, keys, shipment_order(args.db, conf, run)),
             "rss_start_mib": rss_before, "rss_end_mib": rss_after, "states": json.dumps(found)}
 
 
@@ -272,6 +332,8 @@ def main():
     parser.add_argument("--outage-seconds", type=float, default=15)
     parser.add_argument("--workers", default="0,2")
     parser.add_argument("--capacity", default="1,4", help="capacities of root.logistics.outbound")
+    parser.add_argument("--modes", default="message,batch,array",
+                        help="the backend's delivery: message (a job each), batch, array")
     parser.add_argument("--profile-jobs", type=int, default=200)
     parser.add_argument("--time-limit", type=float, default=600, help="seconds per drain, at most")
     args = parser.parse_args()
@@ -282,19 +344,25 @@ def main():
         for capacity in [int(c) for c in args.capacity.split(",")]:
             conf = conf_with_capacity(args.conf, capacity)
             for workers in [int(w) for w in args.workers.split(",")]:
-                rows.append(throughput(args, conf, receiver, workers, capacity))
-                outages.append(outage(args, conf, receiver, workers, capacity))
+                for mode in args.modes.split(","):
+                    rows.append(throughput(args, conf, receiver, workers, capacity, mode))
+                    if args.outage_messages:
+                        outages.append(outage(args, conf, receiver, workers, capacity, mode))
         profile = None
-        if args.profile_jobs and min(r["msg_per_s_receiver"] for r in rows) < SLOW:
+        slow = [r for r in rows if r["mode"] == "message" and r["msg_per_s_receiver"] < SLOW]
+        if args.profile_jobs and slow:
+            set_mode(args.db, args.conf, args.backend_id, "message")
             profile = profile_jobs(args, args.conf, args.profile_jobs)
     table(f"Throughput: {args.messages} queued messages delivered to a local receiver "
           "(wall = server start -> all sent; receiver = first to last 2xx)", rows,
-          ["workers", "capacity", "messages", "sent", "queue_s", "wall_s", "msg_per_s_wall",
-           "msg_per_s_receiver", "job_exec_ms", "per_msg_ms", "rss_start_mib", "rss_end_mib"])
-    table(f"Outage: {args.outage_messages} messages queued while the receiver answered 503 for "
-          f"{args.outage_seconds:g} s (drain = receiver back -> all sent)", outages,
-          ["workers", "capacity", "messages", "refused_503", "drain_s", "msg_per_s", "keys_2xx",
-           "max_2xx_per_key", "delivered_once", "rss_start_mib", "rss_end_mib"])
+          ["mode", "workers", "capacity", "messages", "sent", "requests", "connections", "queue_s", "wall_s",
+           "msg_per_s_wall", "msg_per_s_receiver", "job_exec_ms", "per_msg_ms", "delivered_once", "in_order",
+           "rss_start_mib", "rss_end_mib"])
+    if outages:
+        table(f"Outage: {args.outage_messages} messages queued while the receiver answered 503 for "
+              f"{args.outage_seconds:g} s (drain = receiver back -> all sent)", outages,
+              ["mode", "workers", "capacity", "messages", "refused_503", "drain_s", "msg_per_s", "keys_2xx",
+               "max_2xx_per_key", "delivered_once", "in_order", "rss_start_mib", "rss_end_mib"])
     result = {"throughput": rows, "outage": outages, "messages": args.messages,
               "outage_messages": args.outage_messages, "outage_seconds": args.outage_seconds,
               "backend": {"retry_base_delay": 1, "retry_max_delay": 10, "circuit_threshold": 5,
@@ -308,8 +376,9 @@ def main():
         result["profile"] = {k: v for k, v in profile.items() if k != "text"}
         result["profile"]["top"] = profile["text"][:20000]
     write_json("outbound", result)
-    if not all(o["delivered_once"] for o in outages) or any(r["sent"] != r["messages"] for r in rows):
-        sys.exit("outbound bench: not every message was delivered exactly once")
+    if (not all(o["delivered_once"] and o["in_order"] for o in outages + rows)
+            or any(r["sent"] != r["messages"] for r in rows)):
+        sys.exit("outbound bench: not every message was delivered exactly once and in order")
 
 
 if __name__ == "__main__":

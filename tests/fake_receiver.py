@@ -1,6 +1,7 @@
 """A fake external system for the reliability tests: a local HTTP server whose
 behaviour can be switched at run time (ok, down, 429 with Retry-After, 500, reset,
-trickle), optionally slow (``delay`` seconds before answering)."""
+trickle), optionally slow (``delay`` seconds before answering). It keeps connections
+alive (HTTP/1.1) and counts those it accepted (``connections``)."""
 
 import json
 import socket
@@ -25,12 +26,21 @@ class FakeReceiver:
         self.trickling = Counter()
         self.answered, self.cut = [], []
         self.in_progress = 0  # requests being handled
+        self.connections = 0  # TCP connections accepted
         self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as real receivers
+            disable_nagle_algorithm = True  # headers and body in separate writes
+
             def log_message(self, *args):
                 pass
+
+            def setup(self):
+                super().setup()
+                with receiver.lock:
+                    receiver.connections += 1
 
             def do_POST(self):
                 with receiver.lock:
@@ -58,6 +68,7 @@ class FakeReceiver:
                 if mode == "reset":
                     self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
                     self.connection.close()
+                    self.close_connection = True
                     status = 0
                 else:
                     status = {"ok": 200, "down": 503, "throttle": 429, "error": 500}[mode]
@@ -65,9 +76,11 @@ class FakeReceiver:
                         self.send_response(status)
                         if status == 429:
                             self.send_header("Retry-After", "1")
+                        answer = json.dumps({"mode": mode}).encode()
                         self.send_header("Content-Type", "application/json")
+                        self.send_header("Content-Length", str(len(answer)))
                         self.end_headers()
-                        self.wfile.write(json.dumps({"mode": mode}).encode())
+                        self.wfile.write(answer)
                         self.wfile.flush()
                     except OSError:  # the sender is gone: the request was handled all the same
                         self.close_connection = True

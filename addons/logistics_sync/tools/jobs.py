@@ -41,6 +41,11 @@ def inbox_key(backend_id):
     return f"logistics-inbox-{backend_id}"
 
 
+def outbox_key(backend_id):
+    """Identity key of a backend's outbox job (batched delivery): one waits at a time."""
+    return f"logistics-outbox-{backend_id}"
+
+
 def send_key(message_id, attempt):
     """Identity key of one delivery attempt of an outbound message."""
     return f"logistics-send-{message_id}-{attempt}"
@@ -60,6 +65,18 @@ def activity(env, identity_key):
                   coalesce(bool_or(state = 'started'), false)
              FROM queue_job WHERE identity_key = %s AND state = ANY(%s)""",
         [identity_key, list(LIVE_STATES)],
+    )
+    return env.cr.fetchone()
+
+
+def waiting_eta(env, identity_key):
+    """``(waiting, eta)``: whether a job with this identity key waits to run, and when it
+    is due (None: now)."""
+    env["queue.job"].flush_model(["identity_key", "state", "eta"])
+    env.cr.execute(
+        """SELECT count(*) > 0, CASE WHEN bool_or(eta IS NULL) THEN NULL ELSE min(eta) END
+             FROM queue_job WHERE identity_key = %s AND state = ANY(%s)""",
+        [identity_key, ["wait_dependencies", "pending", "enqueued"]],
     )
     return env.cr.fetchone()
 

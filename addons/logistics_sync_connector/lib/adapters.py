@@ -112,11 +112,13 @@ class Adapter:
         return headers
 
     def send(self, settings: OutboundSettings, event_type, idempotency_key,
-             payload: dict, traceparent=None, message_ids=()) -> outbound.SendResult:
-        """POST ``payload``; ``traceparent`` and ``message_ids`` (the messages it
-        delivers) go in the trace headers (lib/trace.py)."""
+             payload: dict, traceparent=None, message_ids=(),
+             client: outbound.Client | None = None) -> outbound.SendResult:
+        """POST ``payload``, over ``client``'s kept-alive connections when given (a
+        batch); ``traceparent`` and ``message_ids`` (the messages it delivers) go in the
+        trace headers (lib/trace.py)."""
         body = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
-        return outbound.send(
+        return (client or outbound).send(
             "POST",
             self.url(settings, event_type),
             body,

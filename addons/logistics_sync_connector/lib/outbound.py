@@ -15,14 +15,12 @@ answer are read, and the whole request ends within its deadline.
 from __future__ import annotations
 
 import base64
-import contextlib
 import http.client
 import ipaddress
 import math
 import os
 import random
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -32,6 +30,8 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
+
+from .deadline import Deadline, Sockets, Watchdog
 
 RETRY_STATUSES = {408, 425, 429}
 MAX_RESPONSE_BYTES = 64 * 1024  # of an answer, kept for diagnosis; the rest is not read
@@ -93,46 +93,6 @@ def check_url(url: str, allow_private: bool = False, resolver=None,
             if _unsafe(address):
                 raise UnsafeURLError(f"{host} resolves to non-public address {address}")
     return [str(address) for address in addresses]
-
-
-# ------------------------------------------------------------------ deadline
-class _Deadline:
-    """Shuts the sockets of one request down when its time is up: a read timeout
-    applies per read, and a server sending a byte at a time never reaches it."""
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.expired = False
-        self._sockets = []
-        self._lock = threading.Lock()
-        self._timer = threading.Timer(seconds, self.expire)
-        self._timer.daemon = True
-
-    def __enter__(self):
-        self._timer.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._timer.cancel()
-
-    def watch(self, sock):
-        with self._lock:
-            self._sockets.append(sock)
-            expired = self.expired
-        if expired:
-            _shutdown(sock)
-
-    def expire(self):
-        with self._lock:
-            self.expired = True
-            sockets = list(self._sockets)
-        for sock in sockets:
-            _shutdown(sock)
-
-
-def _shutdown(sock):
-    with contextlib.suppress(OSError):  # already closed
-        sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Watched:
@@ -273,52 +233,97 @@ def build_auth_headers(auth_type: str, api_key_header: str | None = None, secret
     return {}
 
 
+class Client:
+    """Requests over kept-alive connections: one pinned session per checked address (and
+    scheme, host, port, certificate check), so that a batch of deliveries to one receiver
+    reuses its connection. Every request is checked (and its name resolved) again, goes
+    to the address just checked, and ends at its own deadline. Not thread-safe: one
+    client per job."""
+
+    def __init__(self, watchdog=True):
+        self._sessions = {}
+        # Without: a timer thread per request (a single request: one thread either way).
+        self._watchdog = Watchdog() if watchdog else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        for session, _sockets in self._sessions.values():
+            session.close()
+        self._sessions.clear()
+        if self._watchdog is not None:
+            self._watchdog.stop()
+
+    def _session(self, parts, address, verify):
+        key = (parts.scheme, parts.hostname, parts.port, address, verify)
+        if key not in self._sessions:
+            sockets = Sockets()
+            self._sessions[key] = (_pinned_session(parts.hostname, address, sockets), sockets)
+        return self._sessions[key]
+
+    def send(self, method: str, url: str, body: bytes, headers: dict, timeout,
+             allow_private: bool = False, allow_plain_http: bool = False,
+             deadline: float = DEFAULT_DEADLINE, verify=True, resolver=None) -> SendResult:
+        """One request, to the first address the guard checked, ended at ``deadline``
+        seconds whatever the server does."""
+        start = time.monotonic()
+        try:
+            address = check_url(url, allow_private=allow_private, resolver=resolver,
+                                allow_plain_http=allow_plain_http)[0]
+        except UnsafeURLError as exc:
+            return SendResult("fail", reason=f"unsafe URL refused: {exc}")
+        parts = urlsplit(url)
+        connect, read = timeout if isinstance(timeout, tuple | list) else (timeout, timeout)
+        headers = {**headers, "Host": _host_header(parts), "Accept-Encoding": "identity"}
+        if verify is True:  # trust_env is off (see _pinned_session): still honour a CA bundle set there
+            verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+        deadline = max(float(deadline or DEFAULT_DEADLINE), 0.1)  # a zero or negative setting
+        limit = Deadline(deadline, self._watchdog)
+        session, sockets = self._session(parts, address, verify)
+        sockets.begin(limit)
+        try:
+            with limit:
+                try:
+                    response = session.request(
+                        method, url, data=body, headers=headers, allow_redirects=False,
+                        stream=True, timeout=(min(connect, deadline), min(read, deadline)),
+                        verify=verify)
+                except requests.RequestException as exc:
+                    if limit.expired:
+                        reason = f"deadline of {deadline:g} s exceeded"
+                    elif isinstance(exc, requests.Timeout):
+                        reason = f"timeout: {exc}"
+                    else:
+                        reason = f"connection error: {exc}"
+                    return SendResult("retry", reason=reason, elapsed=time.monotonic() - start)
+                if limit.expired:  # headers cut short can parse as a complete answer
+                    response.close()
+                    return SendResult("retry", reason=f"deadline of {deadline:g} s exceeded",
+                                      elapsed=time.monotonic() - start)
+                # Read whole, the connection goes back to the pool; cut, it is closed.
+                data, truncated = _read_capped(response, limit)
+        finally:
+            sockets.end()
+        status = response.status_code
+        text = data.decode("utf-8", errors="replace")[:2000]
+        elapsed = time.monotonic() - start
+        if 200 <= status < 300:
+            return SendResult("ok", status, response_body=text, elapsed=elapsed, truncated=truncated)
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if status in RETRY_STATUSES or status >= 500:
+            return SendResult("retry", status, retry_after, f"HTTP {status}", text, elapsed, truncated)
+        return SendResult("fail", status, None, f"HTTP {status}: {text[:200]}", text, elapsed, truncated)
+
+
 def send(method: str, url: str, body: bytes, headers: dict, timeout, allow_private: bool = False,
          allow_plain_http: bool = False, deadline: float = DEFAULT_DEADLINE, verify=True,
          resolver=None) -> SendResult:
-    """One request, to the first address the guard checked, ended at ``deadline``
-    seconds whatever the server does."""
-    start = time.monotonic()
-    try:
-        address = check_url(url, allow_private=allow_private, resolver=resolver,
-                            allow_plain_http=allow_plain_http)[0]
-    except UnsafeURLError as exc:
-        return SendResult("fail", reason=f"unsafe URL refused: {exc}")
-    parts = urlsplit(url)
-    connect, read = timeout if isinstance(timeout, tuple | list) else (timeout, timeout)
-    headers = {**headers, "Host": _host_header(parts), "Accept-Encoding": "identity"}
-    if verify is True:  # trust_env is off (see _pinned_session): still honour a CA bundle set there
-        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-    deadline = max(float(deadline or DEFAULT_DEADLINE), 0.1)  # a zero or negative setting
-    limit = _Deadline(deadline)
-    session = _pinned_session(parts.hostname, address, limit)
-    try:
-        with limit:
-            try:
-                response = session.request(
-                    method, url, data=body, headers=headers, allow_redirects=False, stream=True,
-                    timeout=(min(connect, deadline), min(read, deadline)), verify=verify)
-            except requests.RequestException as exc:
-                if limit.expired:
-                    reason = f"deadline of {deadline:g} s exceeded"
-                elif isinstance(exc, requests.Timeout):
-                    reason = f"timeout: {exc}"
-                else:
-                    reason = f"connection error: {exc}"
-                return SendResult("retry", reason=reason, elapsed=time.monotonic() - start)
-            if limit.expired:  # headers cut short can parse as a complete answer
-                response.close()
-                return SendResult("retry", reason=f"deadline of {deadline:g} s exceeded",
-                                  elapsed=time.monotonic() - start)
-            data, truncated = _read_capped(response, limit)
-    finally:
-        session.close()
-    status = response.status_code
-    text = data.decode("utf-8", errors="replace")[:2000]
-    elapsed = time.monotonic() - start
-    if 200 <= status < 300:
-        return SendResult("ok", status, response_body=text, elapsed=elapsed, truncated=truncated)
-    retry_after = parse_retry_after(response.headers.get("Retry-After"))
-    if status in RETRY_STATUSES or status >= 500:
-        return SendResult("retry", status, retry_after, f"HTTP {status}", text, elapsed, truncated)
-    return SendResult("fail", status, None, f"HTTP {status}: {text[:200]}", text, elapsed, truncated)
+    """One request on a connection of its own (see ``Client.send``)."""
+    with Client(watchdog=False) as client:
+        return client.send(method, url, body, headers, timeout, allow_private=allow_private,
+                           allow_plain_http=allow_plain_http, deadline=deadline, verify=verify,
+                           resolver=resolver)

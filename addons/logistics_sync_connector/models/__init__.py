@@ -15,6 +15,7 @@ from . import (
     logistics_inbox,
     logistics_inbox_store,
     logistics_outbox,
+    logistics_outbox_batch,
     logistics_shipment,
     logistics_shipment_binding,
     logistics_sync_message,

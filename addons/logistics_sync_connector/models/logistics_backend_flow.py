@@ -26,6 +26,11 @@ class LogisticsBackendFlow(models.Model):
         [("realtime", "Real-time"), ("batch", "Batch")], default="realtime", required=True
     )
     interval_minutes = fields.Integer("Batch Interval (min)", default=15)
+    accepts_arrays = fields.Boolean(
+        help="Outbound, real time, with the backend delivering in batches: the receiver takes "
+        "several events in one request (the batch body: type \"batch\", id, events), one "
+        "request per group of messages under one Idempotency-Key.",
+    )
     owner = fields.Selection(
         [("odoo", "Odoo"), ("external", "External system")],
         "Data Owner",

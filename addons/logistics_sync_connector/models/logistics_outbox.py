@@ -236,19 +236,27 @@ class LogisticsOutbox(models.AbstractModel):
         return self._record_result(message, result, probe=probe)
 
     @api.model
-    def _record_result(self, messages, result, probe=False):
-        """Write the outcome of one delivery attempt (for one message or a batch)."""
+    def _record_result(self, messages, result, probe=False, requeue=True, extra=None,
+                       circuit=True):
+        """Write the outcome of one delivery attempt (for one message or a batch); a
+        retry gets a job of its own unless ``requeue`` is off (the batch job chains);
+        ``circuit`` off: a success the caller knows leaves a clean circuit unchanged."""
         backend = messages.backend_id
         backend.ensure_one()
         now = fields.Datetime.now()
-        self._circuit_record_after_delivery(backend, result.outcome != "retry", now)
+        if circuit or result.outcome == "retry":
+            self._circuit_record_after_delivery(backend, result.outcome != "retry", now)
         common = {
             "http_status": result.status_code or 0,
             "duration_ms": round((result.elapsed or 0) * 1000),
-            "response_body": result.response_body, "processed_at": now,
+            "response_body": result.response_body, "processed_at": now, **(extra or {}),
         }
+        # One UPDATE per attempt count: the messages of an array share their outcome.
+        by_attempts = {}
         for message in messages:
-            vals = dict(common, attempts=message.attempts + 1)
+            by_attempts[message.attempts] = by_attempts.get(message.attempts, message.browse()) | message
+        for attempts, group in by_attempts.items():
+            vals = dict(common, attempts=attempts + 1)
             if result.outcome == "ok":
                 vals.update(state="sent", error=False, next_attempt_at=False)
             elif result.outcome == "fail":
@@ -261,10 +269,10 @@ class LogisticsOutbox(models.AbstractModel):
                     cap=backend.retry_max_delay or 3600, retry_after=result.retry_after)
                 vals.update(error=result.reason,
                             next_attempt_at=now + timedelta(seconds=delay))
-            message.write(vals)
+            group.write(vals)
         retry = messages.filtered(lambda m: m.state == "pending" and m.next_attempt_at
                                   and not m.batch_key)
-        for message in retry:
+        for message in retry if requeue else ():
             self._enqueue_send(message, eta=message.next_attempt_at)
         return self.env._("%(outcome)s (HTTP %(status)s) %(reason)s", outcome=result.outcome,
                           status=result.status_code, reason=result.reason or "")

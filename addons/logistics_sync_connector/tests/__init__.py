@@ -10,6 +10,7 @@ from . import (
     test_lib,
     test_multi_company,
     test_outbound,
+    test_outbound_batch,
     test_outbound_transport,
     test_outbox_safety_net,
     test_security,

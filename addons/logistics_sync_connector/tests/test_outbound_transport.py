@@ -59,6 +59,7 @@ class _Server:
 
     def __init__(self, answer, tls_context=None):
         self.requests = []  # (Host header, path)
+        self.connections = 0  # accepted
         self.stop = threading.Event()
         server = self
 
@@ -67,6 +68,11 @@ class _Server:
 
             def log_message(self, *args):
                 pass
+
+            def setup(self):
+                res = super().setup()
+                server.connections += 1
+                return res
 
             def do_POST(self):
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -266,3 +272,31 @@ class TestOutboundTransport(common.BaseCase):
                     self.assertIn("deadline", results[0].reason)
                 else:
                     self.assertTrue(results[0].truncated)
+
+    # ------------------------------------------------------------------ kept-alive connections
+    def test_a_client_reuses_its_connection_and_still_ends_each_request_at_its_deadline(self):
+        answers = iter([_ok, _ok, _trickled_body])
+        with _Server(lambda handler, stop: next(answers)(handler, stop)) as server, \
+                outbound.Client() as client:
+            url = f"http://127.0.0.1:{server.port}/hook"
+            first = [client.send("POST", url, b"{}", {}, timeout=(2, 30), allow_private=True, deadline=2)
+                     for _i in range(2)]
+            started = time.monotonic()
+            slow = client.send("POST", url, b"{}", {}, timeout=(2, 30), allow_private=True, deadline=2)
+            elapsed = time.monotonic() - started
+        self.assertEqual([r.outcome for r in first], ["ok", "ok"])
+        self.assertEqual((len(server.requests), server.connections), (3, 1), "one connection, kept alive")
+        self.assertLess(elapsed, 3.5, "the deadline watches the reused connection too")
+        self.assertTrue(slow.truncated)
+
+    def test_a_client_connects_to_the_address_checked_for_each_request(self):
+        """The name resolves to another address for the second request: a connection kept
+        alive to the first one is not reused (nothing listens on the second)."""
+        resolving, lookups = self._resolving({"receiver.test": ["127.0.0.1", "127.0.0.2"]})
+        with _Server(_ok) as server, resolving, outbound.Client() as client:
+            url = f"http://receiver.test:{server.port}/hook"
+            results = [client.send("POST", url, b"{}", {}, timeout=(1, 2), allow_private=True, deadline=5)
+                       for _i in range(2)]
+        self.assertEqual([r.outcome for r in results], ["ok", "retry"])
+        self.assertEqual(len(server.requests), 1)
+        self.assertEqual(lookups, ["receiver.test"] * 2, "resolved and checked for each request")
