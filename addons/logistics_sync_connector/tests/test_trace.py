@@ -10,7 +10,6 @@ import uuid
 from datetime import datetime, timedelta
 
 import responses
-
 from lxml import etree
 
 from odoo import Command
