@@ -60,7 +60,7 @@ class LogisticsBackend(models.Model):
 
     outbound_delivery = fields.Selection(
         [("message", "One job per message"), ("batch", "One job per backend, in batches")],
-        default="message", required=True,
+        default="batch", required=True,
         help="Batches: one job sends the backend's due messages over kept-alive connections "
         "(arrays where a flow accepts them), in order per shipment, under the same rate "
         "limit, circuit breaker and backoff.",

@@ -33,6 +33,7 @@ class TestOutbound(OutboundHttpMixin, ConnectorCase):
             "base_url": URL, "auth_type": "bearer", "auth_secret": "tok-123",
             "retry_base_delay": 10, "retry_max_delay": 600, "max_attempts": 3,
             "circuit_threshold": 2, "circuit_cooldown": 60, "rate_limit": 0,
+            "outbound_delivery": "message",  # one job per message (batches: test_outbound_batch)
         })
         cls.backend._create_secret(OUT_SECRET, purpose="outbound")
         cls.Message = cls.env["logistics.sync.message"]

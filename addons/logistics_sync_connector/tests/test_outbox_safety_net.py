@@ -15,7 +15,9 @@ class TestOutboxSafetyNet(ConnectorCase):
     def setUpClass(cls):
         super().setUpClass()
         # A public address literal: the SSRF guard needs no DNS for it.
-        cls.backend.write({"base_url": "https://93.184.216.34/odoo-events", "rate_limit": 0})
+        # One job per message: the net re-queues those (a batch backend's job: test_outbound_batch).
+        cls.backend.write({"base_url": "https://93.184.216.34/odoo-events", "rate_limit": 0,
+                           "outbound_delivery": "message"})
         cls.Message = cls.env["logistics.sync.message"]
         cls.Outbox = cls.env["logistics.outbox"]
 
