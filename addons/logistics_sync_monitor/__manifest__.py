@@ -16,5 +16,6 @@
     "external_dependencies": {"python": ["prometheus_client"]},
     "data": [
         "security/ir.model.access.csv",
+        "views/res_config_settings_views.xml",
     ],
 }
