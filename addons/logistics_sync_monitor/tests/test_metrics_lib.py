@@ -3,6 +3,10 @@
 
 """lib/metrics.py: the exposition of plain rows, no database (a plain ``BaseCase``)."""
 
+import json
+import re
+from pathlib import Path
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from odoo.tests import common
@@ -97,3 +101,19 @@ class TestMetricsLib(common.BaseCase):
         second, _ct = metrics.render(snapshot)
         self.assertEqual(first, second)
         self.assertNotIn(b"python_gc", first, "no default process collectors")
+
+
+class TestDashboard(common.BaseCase):
+    def test_the_grafana_dashboard_uses_metrics_that_exist(self):
+        """Every metric the shipped dashboard queries is in the exposition."""
+        dashboard = Path(__file__).resolve().parents[3] / "deploy/grafana/logistics-sync-dashboard.json"
+        used = set(re.findall(r"logistics_[a-z_]+", json.dumps(json.loads(dashboard.read_text()))))
+        body, _ct = metrics.render({
+            "backends": [backend("tms", last_event_at=1.0)],
+            "messages": [("tms", "in", "pending", 1)], "webhook_requests": [("tms", 202, 1)],
+            "outbound_deliveries": [("tms", "sent", 1)],
+            "business": {"uninvoiced": [("A", 1)], "uninvoiced_amount": [("A", "EUR", 1.0)],
+                         "held": [("A", 0)], "late": [("A", "eta", 0)]}})
+        exposed = {s.name for f in text_string_to_metric_families(body.decode()) for s in f.samples}
+        self.assertTrue(used)
+        self.assertEqual(used - exposed, set())
