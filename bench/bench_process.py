@@ -1,7 +1,7 @@
 """Inbox processing by the queue_job jobs: backlog drain, end-to-end lag, memory.
 
     bash bench/run.sh process [--backlogs 10000,100000] [--workers 0,2] [--lag-seconds 30]
-                              [--rate 100] [--soak-events 0]
+                              [--rate 100] [--soak-events 0] [--scrape-metrics SECONDS]
 
 Everything goes through a real server started as `make run` starts it, on 127.0.0.1:
 * drain: a backlog of N events is POSTed as signed webhooks (100 events per request)
@@ -10,6 +10,9 @@ Everything goes through a real server started as `make run` starts it, on 127.0.
 * lag: with the runner on, one event per request at a steady rate (default 100/s),
   each for a fresh shipment; a poller sees each shipment leave 'draft' (every 20 ms):
   lag = seen - sent, webhook received -> shipment state updated;
+* --scrape-metrics N: during the lag run, GET /logistics/metrics every N seconds (as
+  Prometheus would; a token is set in the database first), to compare the lag p95 with
+  and without scraping (--backlogs "" runs the lag part only);
 * soak (--soak-events N): one large backlog drained with RSS sampled every 5 s, to show
   that memory does not grow with the number of events.
 A backlog goes to fresh shipments, --events-per-shipment each (default 10, a realistic
@@ -216,9 +219,36 @@ def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, prof
             "states": json.dumps(states), "samples": samples}
 
 
-def lag(db, conf, workers, rate, seconds, connections=8):
+METRICS_TOKEN = "bench-metrics-token"
+
+
+def set_metrics_token(db):
+    conn = connect(db)
+    with conn.cursor() as cr:
+        cr.execute("""INSERT INTO ir_config_parameter (key, value, create_date, write_date)
+                      VALUES ('logistics_sync_monitor.metrics_token', %s, now(), now())
+                      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value""", [METRICS_TOKEN])
+    conn.commit()
+    conn.close()
+
+
+def scraper(port, every, stop_event, durations, statuses):
+    """GET /logistics/metrics every ``every`` seconds until ``stop_event``."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    while not stop_event.wait(every):
+        started = time.monotonic()
+        conn.request("GET", "/logistics/metrics",
+                     headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        response = conn.getresponse()
+        response.read()
+        durations.append(time.monotonic() - started)
+        statuses[response.status] = statuses.get(response.status, 0) + 1
+
+
+def lag(db, conf, workers, rate, seconds, connections=8, scrape_every=0):
     """Steady ``rate`` events/s, one per request and per fresh shipment; time until each
-    shipment's state is updated by the job."""
+    shipment's state is updated by the job (scraping the metrics every ``scrape_every``
+    seconds meanwhile, when set)."""
     run = f"lag{workers}x{int(time.time()) % 100000}"
     count = int(rate * seconds)
     names = [f"{run}-{i:05d}" for i in range(count)]
@@ -271,6 +301,11 @@ def lag(db, conf, workers, rate, seconds, connections=8):
 
     poll = threading.Thread(target=poller)
     poll.start()
+    scrapes, scrape_statuses = [], {}
+    if scrape_every:
+        scrape = threading.Thread(target=scraper, args=(port, scrape_every, stop_polling, scrapes,
+                                                        scrape_statuses))
+        scrape.start()
     t0 = time.monotonic() + 0.5
     senders = [threading.Thread(target=sender, args=(k,)) for k in range(connections)]
     for t in senders:
@@ -283,6 +318,8 @@ def lag(db, conf, workers, rate, seconds, connections=8):
         time.sleep(0.1)
     stop_polling.set()
     poll.join()
+    if scrape_every:
+        scrape.join()
     rss_after = rss_mib([proc.pid] + child_pids(proc.pid))
     stop(proc)
     conn.close()
@@ -292,7 +329,10 @@ def lag(db, conf, workers, rate, seconds, connections=8):
             "lag_p95_ms": percentile(lags, 95) * 1000, "lag_max_ms": max(lags, default=0) * 1000,
             "ack_p50_ms": percentile(acks, 50) * 1000, "ack_p99_ms": percentile(acks, 99) * 1000,
             "statuses": json.dumps(statuses), "rss_before_mib": rss_before,
-            "rss_after_mib": rss_after}
+            "rss_after_mib": rss_after, "scrape_every_s": scrape_every, "scrapes": len(scrapes),
+            "scrape_p50_ms": percentile(scrapes, 50) * 1000 if scrapes else None,
+            "scrape_max_ms": max(scrapes, default=0) * 1000,
+            "scrape_statuses": json.dumps(scrape_statuses)}
 
 
 def main():
@@ -306,6 +346,8 @@ def main():
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--lag-seconds", type=float, default=30)
     parser.add_argument("--soak-events", type=int, default=0)
+    parser.add_argument("--scrape-metrics", type=float, default=0, metavar="SECONDS",
+                        help="during the lag run, GET /logistics/metrics every SECONDS")
     parser.add_argument("--soak-layout", choices=("spread", "grouped"), default="spread",
                         help="spread: each batch touches many shipments, whose history grows "
                              "over the soak; grouped: each shipment's events are consecutive")
@@ -314,6 +356,8 @@ def main():
                              "are written to DIR/drain-w<workers>-n<events>.txt")
     args = parser.parse_args()
     workers_list = [int(w) for w in args.workers.split(",")]
+    if args.scrape_metrics:
+        set_metrics_token(args.db)
     drains, lags, soak = [], [], []
     for workers in workers_list:
         for size in [int(b) for b in args.backlogs.split(",") if b]:
@@ -325,7 +369,8 @@ def main():
             print(f"drained {size} events with workers={workers}: "
                   f"{drains[-1]['events_per_s']:,.0f} events/s", flush=True)
         if args.lag_seconds:
-            lags.append(lag(args.db, args.conf, workers, args.rate, args.lag_seconds))
+            lags.append(lag(args.db, args.conf, workers, args.rate, args.lag_seconds,
+                            scrape_every=args.scrape_metrics))
             print(f"lag at {args.rate}/s with workers={workers}: p50 "
                   f"{lags[-1]['lag_p50_ms']:.0f} ms, p95 {lags[-1]['lag_p95_ms']:.0f} ms", flush=True)
     if args.soak_events:
@@ -351,7 +396,8 @@ def main():
         table("End-to-end lag at a steady rate (webhook sent -> shipment state updated)", lags,
               ["workers", "rate", "events", "sent_per_s", "updated", "lag_p50_ms", "lag_p95_ms",
                "lag_max_ms", "ack_p50_ms", "ack_p99_ms", "statuses", "rss_before_mib",
-               "rss_after_mib"])
+               "rss_after_mib", "scrape_every_s", "scrapes", "scrape_p50_ms", "scrape_max_ms",
+               "scrape_statuses"])
     write_json("process", {"drain": drains, "lag": lags, "soak": soak,
                            "events_per_shipment": args.events_per_shipment})
 
