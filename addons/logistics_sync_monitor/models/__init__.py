@@ -1,5 +1,7 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-from . import logistics_metrics
-from . import res_config_settings
+from . import (
+    logistics_metrics,
+    res_config_settings,
+)
