@@ -126,7 +126,8 @@ def fill(db, conf, refs, events, run, per_request=100, connections=4, layout="sp
     and each shipment goes through its whole life over the backlog (the history a batch
     reads grows as the backlog drains). ``grouped``: a shipment's events follow each
     other, so every batch reads the same amount of history."""
-    base = 1.9e9 + (zlib.crc32(run.encode()) % 10**5) * 10**4
+    # In the past (the inbox refuses events over 24 h ahead), within the max age, apart per run.
+    base = time.time() - 180 * 86400 + (zlib.crc32(run.encode()) % 1000) * 10**4
     steps = -(-events // len(refs))
 
     def where(k):
@@ -288,7 +289,7 @@ def lag(db, conf, workers, rate, seconds, connections=8, scrape_every=0):
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            path, body, headers = signed(run, i, make_event(run, i, names[i], 1.9e9))
+            path, body, headers = signed(run, i, make_event(run, i, names[i], wall_t0))
             started = time.monotonic()
             with lock:
                 sent[names[i]] = started
@@ -299,6 +300,7 @@ def lag(db, conf, workers, rate, seconds, connections=8, scrape_every=0):
                 acks.append(time.monotonic() - started)
                 statuses[response.status] = statuses.get(response.status, 0) + 1
 
+    wall_t0 = time.time() - 3600  # event times in the past: the inbox refuses future ones
     poll = threading.Thread(target=poller)
     poll.start()
     scrapes, scrape_statuses = [], {}
