@@ -1,7 +1,7 @@
 """Inbox processing by the queue_job jobs: backlog drain, end-to-end lag, memory.
 
     bash bench/run.sh process [--backlogs 10000,100000] [--workers 0,2] [--lag-seconds 30]
-                              [--rate 100] [--soak-events 0]
+                              [--rate 100] [--soak-events 0] [--scrape-metrics SECONDS]
 
 Everything goes through a real server started as `make run` starts it, on 127.0.0.1:
 * drain: a backlog of N events is POSTed as signed webhooks (100 events per request)
@@ -10,6 +10,9 @@ Everything goes through a real server started as `make run` starts it, on 127.0.
 * lag: with the runner on, one event per request at a steady rate (default 100/s),
   each for a fresh shipment; a poller sees each shipment leave 'draft' (every 20 ms):
   lag = seen - sent, webhook received -> shipment state updated;
+* --scrape-metrics N: during the lag run, GET /logistics/metrics every N seconds (as
+  Prometheus would; a token is set in the database first), to compare the lag p95 with
+  and without scraping (--backlogs "" runs the lag part only);
 * soak (--soak-events N): one large backlog drained with RSS sampled every 5 s, to show
   that memory does not grow with the number of events.
 A backlog goes to fresh shipments, --events-per-shipment each (default 10, a realistic
@@ -123,7 +126,8 @@ def fill(db, conf, refs, events, run, per_request=100, connections=4, layout="sp
     and each shipment goes through its whole life over the backlog (the history a batch
     reads grows as the backlog drains). ``grouped``: a shipment's events follow each
     other, so every batch reads the same amount of history."""
-    base = 1.9e9 + (zlib.crc32(run.encode()) % 10**5) * 10**4
+    # In the past (the inbox refuses events over 24 h ahead), within the max age, apart per run.
+    base = time.time() - 180 * 86400 + (zlib.crc32(run.encode()) % 1000) * 10**4
     steps = -(-events // len(refs))
 
     def where(k):
@@ -216,9 +220,36 @@ def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, prof
             "states": json.dumps(states), "samples": samples}
 
 
-def lag(db, conf, workers, rate, seconds, connections=8):
+METRICS_TOKEN = "bench-metrics-token"
+
+
+def set_metrics_token(db):
+    conn = connect(db)
+    with conn.cursor() as cr:
+        cr.execute("""INSERT INTO ir_config_parameter (key, value, create_date, write_date)
+                      VALUES ('logistics_sync_monitor.metrics_token', %s, now(), now())
+                      ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value""", [METRICS_TOKEN])
+    conn.commit()
+    conn.close()
+
+
+def scraper(port, every, stop_event, durations, statuses):
+    """GET /logistics/metrics every ``every`` seconds until ``stop_event``."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    while not stop_event.wait(every):
+        started = time.monotonic()
+        conn.request("GET", "/logistics/metrics",
+                     headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        response = conn.getresponse()
+        response.read()
+        durations.append(time.monotonic() - started)
+        statuses[response.status] = statuses.get(response.status, 0) + 1
+
+
+def lag(db, conf, workers, rate, seconds, connections=8, scrape_every=0):
     """Steady ``rate`` events/s, one per request and per fresh shipment; time until each
-    shipment's state is updated by the job."""
+    shipment's state is updated by the job (scraping the metrics every ``scrape_every``
+    seconds meanwhile, when set)."""
     run = f"lag{workers}x{int(time.time()) % 100000}"
     count = int(rate * seconds)
     names = [f"{run}-{i:05d}" for i in range(count)]
@@ -258,7 +289,7 @@ def lag(db, conf, workers, rate, seconds, connections=8):
             delay = due - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            path, body, headers = signed(run, i, make_event(run, i, names[i], 1.9e9))
+            path, body, headers = signed(run, i, make_event(run, i, names[i], wall_t0))
             started = time.monotonic()
             with lock:
                 sent[names[i]] = started
@@ -269,8 +300,14 @@ def lag(db, conf, workers, rate, seconds, connections=8):
                 acks.append(time.monotonic() - started)
                 statuses[response.status] = statuses.get(response.status, 0) + 1
 
+    wall_t0 = time.time() - 3600  # event times in the past: the inbox refuses future ones
     poll = threading.Thread(target=poller)
     poll.start()
+    scrapes, scrape_statuses = [], {}
+    if scrape_every:
+        scrape = threading.Thread(target=scraper, args=(port, scrape_every, stop_polling, scrapes,
+                                                        scrape_statuses))
+        scrape.start()
     t0 = time.monotonic() + 0.5
     senders = [threading.Thread(target=sender, args=(k,)) for k in range(connections)]
     for t in senders:
@@ -283,6 +320,8 @@ def lag(db, conf, workers, rate, seconds, connections=8):
         time.sleep(0.1)
     stop_polling.set()
     poll.join()
+    if scrape_every:
+        scrape.join()
     rss_after = rss_mib([proc.pid] + child_pids(proc.pid))
     stop(proc)
     conn.close()
@@ -292,7 +331,10 @@ def lag(db, conf, workers, rate, seconds, connections=8):
             "lag_p95_ms": percentile(lags, 95) * 1000, "lag_max_ms": max(lags, default=0) * 1000,
             "ack_p50_ms": percentile(acks, 50) * 1000, "ack_p99_ms": percentile(acks, 99) * 1000,
             "statuses": json.dumps(statuses), "rss_before_mib": rss_before,
-            "rss_after_mib": rss_after}
+            "rss_after_mib": rss_after, "scrape_every_s": scrape_every, "scrapes": len(scrapes),
+            "scrape_p50_ms": percentile(scrapes, 50) * 1000 if scrapes else None,
+            "scrape_max_ms": max(scrapes, default=0) * 1000,
+            "scrape_statuses": json.dumps(scrape_statuses)}
 
 
 def main():
@@ -306,6 +348,8 @@ def main():
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--lag-seconds", type=float, default=30)
     parser.add_argument("--soak-events", type=int, default=0)
+    parser.add_argument("--scrape-metrics", type=float, default=0, metavar="SECONDS",
+                        help="during the lag run, GET /logistics/metrics every SECONDS")
     parser.add_argument("--soak-layout", choices=("spread", "grouped"), default="spread",
                         help="spread: each batch touches many shipments, whose history grows "
                              "over the soak; grouped: each shipment's events are consecutive")
@@ -314,6 +358,8 @@ def main():
                              "are written to DIR/drain-w<workers>-n<events>.txt")
     args = parser.parse_args()
     workers_list = [int(w) for w in args.workers.split(",")]
+    if args.scrape_metrics:
+        set_metrics_token(args.db)
     drains, lags, soak = [], [], []
     for workers in workers_list:
         for size in [int(b) for b in args.backlogs.split(",") if b]:
@@ -325,7 +371,8 @@ def main():
             print(f"drained {size} events with workers={workers}: "
                   f"{drains[-1]['events_per_s']:,.0f} events/s", flush=True)
         if args.lag_seconds:
-            lags.append(lag(args.db, args.conf, workers, args.rate, args.lag_seconds))
+            lags.append(lag(args.db, args.conf, workers, args.rate, args.lag_seconds,
+                            scrape_every=args.scrape_metrics))
             print(f"lag at {args.rate}/s with workers={workers}: p50 "
                   f"{lags[-1]['lag_p50_ms']:.0f} ms, p95 {lags[-1]['lag_p95_ms']:.0f} ms", flush=True)
     if args.soak_events:
@@ -351,7 +398,8 @@ def main():
         table("End-to-end lag at a steady rate (webhook sent -> shipment state updated)", lags,
               ["workers", "rate", "events", "sent_per_s", "updated", "lag_p50_ms", "lag_p95_ms",
                "lag_max_ms", "ack_p50_ms", "ack_p99_ms", "statuses", "rss_before_mib",
-               "rss_after_mib"])
+               "rss_after_mib", "scrape_every_s", "scrapes", "scrape_p50_ms", "scrape_max_ms",
+               "scrape_statuses"])
     write_json("process", {"drain": drains, "lag": lags, "soak": soak,
                            "events_per_shipment": args.events_per_shipment})
 

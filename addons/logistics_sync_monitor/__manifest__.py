@@ -20,5 +20,6 @@
         "data/ir_cron_alerts_data.xml",
         "views/logistics_backend_views.xml",
         "views/logistics_backend_alert_views.xml",
+        "views/res_config_settings_views.xml",
     ],
 }

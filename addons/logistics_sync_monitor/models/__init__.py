@@ -1,9 +1,11 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
-# isort: skip_file
-# One module a line: parts of this addon are written in parallel and merged.
 
-from . import logistics_backend_alert
-from . import logistics_backend_stat_hourly
-from . import logistics_backend
-from . import logistics_reconcile_dashboard
+from . import (
+    logistics_backend,
+    logistics_backend_alert,
+    logistics_backend_stat_hourly,
+    logistics_metrics,
+    logistics_reconcile_dashboard,
+    res_config_settings,
+)
