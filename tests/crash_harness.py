@@ -209,10 +209,12 @@ IN_FLIGHT = "a.state = 'idle in transaction' AND a.state_change < now() - interv
 
 def outbound_backend(server, receiver, company_id, **overrides):
     """The TMS backend delivering to ``receiver`` (created once per database), with the
-    request deadline ``timeout_total`` of 60 s unless overridden."""
+    request deadline ``timeout_total`` of 60 s unless overridden. One job per message:
+    these tests kill and cancel the ``_send`` job of a delivery (a batch job killed in the
+    middle of its batch: test_reliability_outbound_batch.py)."""
     values = {"base_url": receiver.url, "allow_private_network": True, "retry_base_delay": 1,
               "retry_max_delay": 2, "max_attempts": 1000, "circuit_threshold": 100000, "rate_limit": 0,
-              "timeout_total": 60, **overrides}
+              "timeout_total": 60, "outbound_delivery": "message", **overrides}
     backend = server.call("logistics.backend", "search", [["code", "=", "crash-tms"]])
     if backend:
         server.call("logistics.backend", "write", backend, values)
