@@ -11,6 +11,7 @@ where the addon that calls it depends on queue_job.
 
 import contextlib
 import logging
+from datetime import timedelta
 
 import psycopg2
 
@@ -44,6 +45,16 @@ def inbox_key(backend_id):
 def outbox_key(backend_id):
     """Identity key of a backend's outbox job (batched delivery): one waits at a time."""
     return f"logistics-outbox-{backend_id}"
+
+
+def delay_backend(backend, direction, identity_key, description, eta=None):
+    """``backend.with_delay`` for its inbox or outbox job: its channel, one waiting per
+    ``identity_key``, no retry by queue_job (the job chains itself); ``eta``: a datetime,
+    or seconds from now."""
+    if isinstance(eta, int | float):
+        eta = timedelta(seconds=eta)  # queue_job takes whole seconds only as a number
+    return backend.with_delay(channel=backend._job_channel(direction), identity_key=identity_key,
+                              description=description, eta=eta, max_retries=0)
 
 
 def send_key(message_id, attempt):

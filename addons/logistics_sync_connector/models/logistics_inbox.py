@@ -56,15 +56,8 @@ class LogisticsInbox(models.AbstractModel):
     @api.model
     def _delay(self, backend, eta):
         """The inbox job itself (``eta``: a datetime, or seconds from now)."""
-        if isinstance(eta, float | int):
-            eta = timedelta(seconds=eta)  # queue_job takes whole seconds only as a number
-        backend.with_delay(
-            channel=backend._job_channel("in"),
-            identity_key=jobs.inbox_key(backend.id),
-            description=f"Process inbound messages of {backend.code}",
-            eta=eta,
-            max_retries=0,
-        )._process_inbox()
+        jobs.delay_backend(backend, "in", jobs.inbox_key(backend.id),
+                           f"Process inbound messages of {backend.code}", eta)._process_inbox()
 
     @api.model
     def _chain(self, backend, backlog):

@@ -123,15 +123,9 @@ class LogisticsOutbox(models.AbstractModel):
     @api.model
     def _delay_outbox(self, backend, eta=None):
         """The outbox job itself (``eta``: a datetime, or seconds from now)."""
-        if isinstance(eta, int | float):
-            eta = timedelta(seconds=eta)  # queue_job takes whole seconds only as a number
-        backend.with_user(backend.integration_user_id).with_delay(
-            channel=backend._job_channel("out"),
-            identity_key=jobs.outbox_key(backend.id),
-            description=f"Send outbound messages of {backend.code}",
-            eta=eta,
-            max_retries=0,
-        )._send_outbox()
+        jobs.delay_backend(backend.with_user(backend.integration_user_id), "out",
+                           jobs.outbox_key(backend.id),
+                           f"Send outbound messages of {backend.code}", eta)._send_outbox()
 
     # ------------------------------------------------------------------ the job
     @api.model
