@@ -246,6 +246,24 @@ def scraper(port, every, stop_event, durations, statuses):
         statuses[response.status] = statuses.get(response.status, 0) + 1
 
 
+def poll_states(conn, ids, names, sent, seen, lock, stop):
+    """Until ``stop``: note in ``seen`` when each shipment of ``names`` already in ``sent``
+    left 'draft' (by primary key: cheap, every 20 ms)."""
+    waiting = set(names)
+    with conn.cursor() as cr:
+        while waiting and not stop.is_set():
+            with lock:
+                asked = [n for n in waiting if n in sent]
+            if asked:
+                cr.execute("SELECT name FROM logistics_shipment WHERE id = ANY(%s) "
+                           "AND state <> 'draft'", [[ids[n] for n in asked]])
+                now = time.monotonic()
+                for (name,) in cr.fetchall():
+                    seen[name] = now
+                    waiting.discard(name)
+            time.sleep(0.02)
+
+
 def lag(db, conf, workers, rate, seconds, connections=8, scrape_every=0):
     """Steady ``rate`` events/s, one per request and per fresh shipment; time until each
     shipment's state is updated by the job (scraping the metrics every ``scrape_every``
@@ -265,21 +283,6 @@ def lag(db, conf, workers, rate, seconds, connections=8, scrape_every=0):
     pids = [proc.pid] + child_pids(proc.pid)
     rss_before = rss_mib(pids)
     stop_polling = threading.Event()
-
-    def poller():
-        waiting = set(names)
-        with conn.cursor() as cr:
-            while waiting and not stop_polling.is_set():
-                with lock:
-                    asked = [n for n in waiting if n in sent]
-                if asked:  # by primary key: cheap, every 20 ms
-                    cr.execute("SELECT name FROM logistics_shipment WHERE id = ANY(%s) "
-                               "AND state <> 'draft'", [[ids[n] for n in asked]])
-                    now = time.monotonic()
-                    for (name,) in cr.fetchall():
-                        seen[name] = now
-                        waiting.discard(name)
-                time.sleep(0.02)
 
     def sender(offset):
         import http.client
@@ -301,7 +304,7 @@ def lag(db, conf, workers, rate, seconds, connections=8, scrape_every=0):
                 statuses[response.status] = statuses.get(response.status, 0) + 1
 
     wall_t0 = time.time() - 3600  # event times in the past: the inbox refuses future ones
-    poll = threading.Thread(target=poller)
+    poll = threading.Thread(target=poll_states, args=(conn, ids, names, sent, seen, lock, stop_polling))
     poll.start()
     scrapes, scrape_statuses = [], {}
     if scrape_every:

@@ -23,7 +23,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_ingest import start, stop  # noqa: E402
-from bench_process import analyze, connect, make_event, prepare, scalar, signed, warm_up  # noqa: E402
+from bench_process import (  # noqa: E402
+    analyze,
+    connect,
+    make_event,
+    poll_states,
+    prepare,
+    scalar,
+    signed,
+    warm_up,
+)
 from common import child_pids, odoo_env, percentile, rss_mib, table, write_json  # noqa: E402
 
 LAG_P95_S = 2.0
@@ -37,21 +46,6 @@ def offer(port, conn, ids, names, rate, seconds, batch, run, connections=8):
     sent, seen, acks, statuses = {}, {}, [], {}
     lock = threading.Lock()
     stop_polling = threading.Event()
-
-    def poller():
-        waiting = set(names[:count])
-        with conn.cursor() as cr:
-            while waiting and not stop_polling.is_set():
-                with lock:
-                    asked = [n for n in waiting if n in sent]
-                if asked:
-                    cr.execute("SELECT name FROM logistics_shipment WHERE id = ANY(%s) "
-                               "AND state <> 'draft'", [[ids[n] for n in asked]])
-                    now = time.monotonic()
-                    for (name,) in cr.fetchall():
-                        seen[name] = now
-                        waiting.discard(name)
-                time.sleep(0.02)
 
     def sender(offset):
         http_conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -73,7 +67,8 @@ def offer(port, conn, ids, names, rate, seconds, batch, run, connections=8):
                 acks.append(time.monotonic() - started)
                 statuses[response.status] = statuses.get(response.status, 0) + 1
 
-    poll = threading.Thread(target=poller)
+    poll = threading.Thread(target=poll_states,
+                            args=(conn, ids, names[:count], sent, seen, lock, stop_polling))
     poll.start()
     t0 = time.monotonic() + 0.2
     senders = [threading.Thread(target=sender, args=(k,)) for k in range(min(connections, requests_))]
