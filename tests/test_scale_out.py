@@ -371,6 +371,8 @@ def test_crashed_master_node_the_other_runner_takes_over_and_the_proxy_fails_ove
     new_master = c.master(timeout=3 * ERROR_RECOVERY_DELAY + 15)
     print(f"takeover after {time.monotonic() - crashed_at:.1f} s")
     assert new_master is survivor
+    # It holds the master lock before it logs that it is ready: give the log a moment.
+    wait_for(lambda: log_count(survivor, "queue job runner ready") >= 1, timeout=15)
     assert log_count(survivor, "queue job runner ready") == 1
 
     seen = len(c.proxy.entries())
