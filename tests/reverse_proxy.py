@@ -125,13 +125,21 @@ class Nginx:
         self.url = f"https://127.0.0.1:{self.port}"
         return self
 
-    def entries(self):
+    def entries(self, at_least=0, timeout=10):
         """The access log: (client address, request line, status, upstream(s) tried) per request;
-        a request that failed over lists both nodes ("127.0.0.1:8001, 127.0.0.1:8002")."""
-        if not self.access_log.exists():
-            return []
+        a request that failed over lists both nodes ("127.0.0.1:8001, 127.0.0.1:8002").
+
+        nginx logs a request after its answer is sent, so a client can be ahead of the log: wait
+        until it has ``at_least`` lines and has stopped growing."""
         pattern = re.compile(r'^(\S+) "(.*)" (\d+) upstream=(.*)$')
-        return [match.groups() for match in map(pattern.match, self.access_log.read_text().splitlines()) if match]
+        deadline, previous = time.monotonic() + timeout, None
+        while True:
+            text = self.access_log.read_text() if self.access_log.exists() else ""
+            lines = [match.groups() for match in map(pattern.match, text.splitlines()) if match]
+            if (len(lines) >= at_least and text == previous) or time.monotonic() > deadline:
+                return lines
+            previous = text
+            time.sleep(0.2)
 
     def __exit__(self, *exc):
         if self.proc and self.proc.poll() is None:
