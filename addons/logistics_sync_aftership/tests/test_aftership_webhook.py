@@ -8,7 +8,7 @@ from pathlib import Path
 
 from odoo import Command
 from odoo.addons.logistics_sync_connector.tests.common import WebhookCase
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from ..lib import aftership
 
@@ -53,6 +53,13 @@ class TestAfterShipWebhook(WebhookCase):
         self.assertEqual(codes["InTransit:InTransit_002"], ("picked_up", False))
         self.assertEqual(codes["Exception:Exception_013"], ("exception", "lost"))
         self.assertEqual(self.aftership.flow_ids.mapped("flow"), ["inbound_milestones"])
+
+    def test_choosing_the_adapter_makes_a_carrier_backend(self):
+        with Form(self.env["logistics.backend"]) as form:
+            form.name, form.code = "Another", "another-aftership"
+            form.backend_type = "tms"
+            form.adapter = "aftership"
+            self.assertEqual(form.backend_type, "carrier")
 
     def test_published_examples_become_milestones_of_the_right_shipment(self):
         self.assertEqual(self.post("aftership_info_received.json").status_code, 202)

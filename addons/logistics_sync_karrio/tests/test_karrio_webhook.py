@@ -8,7 +8,7 @@ from pathlib import Path
 
 from odoo import Command
 from odoo.addons.logistics_sync_connector.tests.common import WebhookCase
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "whsec_626bb46d31cf4d0b802b660e84ddf1c8"
@@ -51,6 +51,13 @@ class TestKarrioWebhook(WebhookCase):
                  for m in self.karrio.status_map_ids}
         self.assertEqual(codes["ready_for_pickup"], ("available_for_pickup", False))
         self.assertEqual(codes["delivery_delayed"], ("exception", "delayed"))
+
+    def test_choosing_the_adapter_makes_a_carrier_backend(self):
+        with Form(self.env["logistics.backend"]) as form:
+            form.name, form.code = "Another", "another-karrio"
+            form.backend_type = "tms"
+            form.adapter = "karrio"
+            self.assertEqual(form.backend_type, "carrier")
 
     def test_published_examples_reach_the_right_shipments(self):
         self.assertEqual(self.post("karrio_tracker_created_event.json").status_code, 202)
