@@ -19,6 +19,7 @@ from . import (
     test_trace_lib,
     test_ui,
     test_webhook,
+    test_webhook_access,
     test_webhook_hostile,
     test_webhook_limits,
 )
