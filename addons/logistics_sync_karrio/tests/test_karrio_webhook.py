@@ -102,3 +102,12 @@ class TestKarrioWebhook(WebhookCase):
         self.process(self.karrio)
         self.assertEqual(message.state, "done")
         self.assertEqual(self.delivered.milestone_ids.external_code, "lost_in_space")
+
+    def test_the_recommended_allowlist_refuses_other_addresses_even_with_the_secret(self):
+        self.karrio.webhook_allowlist = "192.0.2.0/24"  # karrio's server; the test client is 127.0.0.1
+        response = self.post("karrio_tracker_updated.json")
+        self.assertEqual(response.status_code, 403)
+        audit = self.env["logistics.webhook.audit"].search([("backend_id", "=", self.karrio.id)])
+        self.assertEqual(audit.reason, "address_not_allowed")
+        self.karrio.webhook_allowlist = "192.0.2.0/24, 127.0.0.1"
+        self.assertEqual(self.post("karrio_tracker_updated.json").status_code, 202)
