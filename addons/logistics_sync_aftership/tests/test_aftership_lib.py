@@ -4,9 +4,13 @@
 """The AfterShip adapter without a database, on AfterShip's own examples
 (tests/fixtures/SOURCES.md)."""
 
+import copy
 import json
 from datetime import datetime
 from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from odoo.addons.logistics_sync_connector.lib import adapters
 from odoo.addons.logistics_sync_connector.lib.events import PayloadError
@@ -151,3 +155,46 @@ class TestAfterShipPayload(common.BaseCase):
         self.assertEqual(mapping["Exception:Exception_013"], ("exception", "lost"))
         self.assertEqual(mapping["Exception:Exception_011"], ("returned", None))
         self.assertNotIn("Expired", mapping)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6)
+
+
+def _paths(node, path=()):
+    yield path
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        yield from _paths(value, (*path, key))
+
+
+def _replaced(data, path, value):
+    if not path:
+        return value
+    data = copy.deepcopy(data)
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return data
+
+
+class TestAftershipFuzz(common.BaseCase):
+    @settings(max_examples=300, deadline=None)
+    @given(st.data())
+    def test_mutated_examples_raise_only_payload_errors(self, data):
+        """Any value anywhere in the published examples: parsed into storable events, or
+        refused with a PayloadError (an invalid message), never another exception."""
+        for name in ("aftership_spec_sample.json", "aftership_info_received.json", "aftership_delivered.json"):
+            example = json.loads(fixture(name))
+            path = data.draw(st.sampled_from(list(_paths(example))))
+            body = json.dumps(_replaced(example, path, data.draw(json_values))).encode()
+            try:
+                aftership.message_id(body)
+                parsed = aftership.parse(body)
+            except PayloadError:
+                continue
+            for event in parsed:
+                hash((event.event_id, event.code, event.shipment_external_id, event.tracking_number))
