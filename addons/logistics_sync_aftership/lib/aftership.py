@@ -1,0 +1,250 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""AfterShip Tracking webhooks: ``{"event", "event_id", "msg": <Tracking>, "ts"}``.
+
+Signature: the ``aftership-hmac-sha256`` header is the base64 HMAC-SHA256 of the raw
+body, keyed with the account's webhook secret (AfterShip, "Webhook Signature").
+
+Each checkpoint of the tracking becomes one canonical event: its code is the checkpoint's
+``tag`` and its detail the ``subtag``, so the backend's status map is looked up with
+``tag:subtag`` first, then ``tag``. Checkpoints keep their own time and location;
+``signed_by`` is the proof of delivery of the ``Delivered`` checkpoints. AfterShip resends
+the whole history with every update: a checkpoint's event id is its ``hash`` (API
+2026-07) or is derived from the tracking id and the checkpoint itself, stable across
+updates, and the milestone dedup does the rest.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from datetime import datetime
+
+from odoo.addons.logistics_sync_connector.lib import adapters, outbound
+from odoo.addons.logistics_sync_connector.lib.events import (
+    CanonicalEvent,
+    PayloadError,
+    check_event_id,
+    parse_datetime,
+    parse_json,
+)
+from odoo.addons.logistics_sync_connector.lib.signatures import SignatureError, header
+
+HEADER = "aftership-hmac-sha256"
+# Event codes whose msg is a tracking whose checkpoints are milestones; edd_revise (a new
+# estimated delivery) and tracking_pending_time carry no new checkpoint.
+HANDLED = ("tracking_update",)
+# "Pending": AfterShip has no information from the carrier yet, nothing happened.
+IGNORED_TAGS = ("Pending",)
+
+# AfterShip delivery status (tag) -> (canonical milestone, reason). "Expired" (no news
+# for 30 days) is deliberately absent: such a message stays unmapped, for a person.
+TAG_MAP = {
+    "InfoReceived": ("created", None),
+    "InTransit": ("in_transit", None),
+    "OutForDelivery": ("out_for_delivery", None),
+    "AvailableForPickup": ("available_for_pickup", None),
+    "AttemptFail": ("delivery_failed", None),
+    "Delivered": ("delivered", None),
+    "Exception": ("exception", None),
+}
+# "tag:subtag" refinements (AfterShip delivery sub-statuses), looked up first.
+SUBTAG_MAP = {
+    "InTransit:InTransit_002": ("picked_up", None),  # acceptance scan at origin
+    "Exception:Exception_002": ("exception", "address_issue"),  # customer moved
+    "Exception:Exception_003": ("exception", "refused"),
+    "Exception:Exception_004": ("exception", "delayed"),  # customs clearance
+    "Exception:Exception_005": ("exception", "delayed"),  # external factors
+    "Exception:Exception_007": ("exception", "address_issue"),
+    "Exception:Exception_011": ("returned", None),  # returned to sender
+    "Exception:Exception_012": ("exception", "damaged"),
+    "Exception:Exception_013": ("exception", "lost"),
+}
+
+
+# ------------------------------------------------------------------ signature
+def sign(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+def verify(headers, body: bytes, secrets) -> None:
+    """Raise SignatureError unless ``aftership-hmac-sha256`` is the signature of ``body``
+    with one of ``secrets`` (several during a rotation)."""
+    value = header(headers, HEADER)
+    if not value:
+        raise SignatureError("missing_headers", f"{HEADER} header is required")
+    secrets = list(secrets)
+    if not secrets:
+        raise SignatureError("no_secret", "no active secret for this backend")
+    received = value.strip().encode()
+    for secret in secrets:
+        if hmac.compare_digest(sign(secret, body).encode(), received):
+            return
+    raise SignatureError("no_valid_signature")
+
+
+# ------------------------------------------------------------------ payload
+def _envelope(body: bytes) -> tuple[dict, dict]:
+    data = parse_json(body)
+    if not isinstance(data, dict) or not isinstance(data.get("event"), str):
+        raise PayloadError("not an AfterShip webhook (no event)")
+    msg = data.get("msg")
+    if not isinstance(msg, dict):
+        raise PayloadError("AfterShip webhook without a msg object")
+    return data, msg
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def tracking_key(msg: dict) -> str:
+    """AfterShip's id of the tracking, else slug:tracking_number."""
+    key = _text(msg.get("id"))
+    if not key:
+        number = _text(msg.get("tracking_number"))
+        if not number:
+            raise PayloadError("tracking without id or tracking_number")
+        key = f"{_text(msg.get('slug')) or '?'}:{number}"
+    return key
+
+
+def message_id(body: bytes) -> str:
+    """The delivery's ``event_id`` (a UUID, API 2025-01 and later); older deliveries have
+    none: the tracking id and a hash of the body (a retry of a delivery sends the same
+    body, another update differs at least by its ``ts``)."""
+    data, msg = _envelope(body)
+    event_id = data.get("event_id")
+    if event_id is not None:
+        return check_event_id(event_id, "AfterShip event_id")
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    return check_event_id(f"{tracking_key(msg)}:{digest}", "AfterShip tracking id")
+
+
+def expected_delivery(msg: dict) -> str | None:
+    """The latest estimated delivery AfterShip gives for a tracking (a date or a date/time
+    as AfterShip sends it), or None."""
+    latest = msg.get("latest_estimated_delivery")
+    if isinstance(latest, dict):
+        value = _text(latest.get("datetime")) or _text(latest.get("datetime_max"))
+        if value:
+            return value
+    for key in ("expected_delivery", "aftership_estimated_delivery_date",
+                "custom_estimated_delivery_date"):
+        value = msg.get(key)
+        if isinstance(value, dict):
+            value = value.get("estimated_delivery_date") or value.get("datetime")
+        if _text(value):
+            return value
+    return None
+
+
+def checkpoint_time(value) -> datetime:
+    """A checkpoint time as naive UTC. AfterShip gives the carrier's local time, with its
+    offset in recent API versions; a time without an offset is taken as UTC."""
+    try:
+        return parse_datetime(value)
+    except PayloadError:
+        if not isinstance(value, str):
+            raise
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError as exc:
+        raise PayloadError(f"invalid checkpoint_time {value!r}") from exc
+    if parsed.tzinfo is not None:  # parse_datetime refused it for another reason
+        raise PayloadError(f"invalid checkpoint_time {value!r}")
+    return parsed
+
+
+def _location(checkpoint: dict) -> str | None:
+    text = _text(checkpoint.get("location"))
+    if text:
+        return text
+    parts = [checkpoint.get(k) for k in ("city", "state", "zip")]
+    parts.append(checkpoint.get("country_region") or checkpoint.get("country_iso3")
+                 or checkpoint.get("country_name"))
+    return ", ".join(str(p) for p in parts if isinstance(p, str) and p) or None
+
+
+def _checkpoint_id(key, checkpoint: dict) -> str:
+    own = _text(checkpoint.get("hash"))
+    if own:
+        return f"{key}:{own}"
+    parts = "|".join(str(checkpoint.get(k) or "") for k in (
+        "checkpoint_time", "tag", "subtag", "message", "location"))
+    return f"{key}:{hashlib.sha1(parts.encode()).hexdigest()[:20]}"
+
+
+def parse(body: bytes) -> list[CanonicalEvent]:
+    data, msg = _envelope(body)
+    if data["event"] not in HANDLED:
+        return []
+    key = tracking_key(msg)
+    checkpoints = msg.get("checkpoints")
+    checkpoints = [] if checkpoints is None else checkpoints
+    if not isinstance(checkpoints, list):
+        raise PayloadError("msg.checkpoints must be a list")
+    signed_by = _text(msg.get("signed_by"))
+    events = []
+    for index, checkpoint in enumerate(checkpoints):
+        if not isinstance(checkpoint, dict):
+            raise PayloadError(f"msg.checkpoints[{index}] must be an object")
+        tag = checkpoint.get("tag")
+        if not isinstance(tag, str) or not tag:
+            raise PayloadError(f"msg.checkpoints[{index}].tag is required")
+        if tag in IGNORED_TAGS:
+            continue
+        occurred = checkpoint_time(checkpoint.get("checkpoint_time"))
+        pod = tag == "Delivered" and signed_by
+        events.append(CanonicalEvent(
+            event_id=_checkpoint_id(key, checkpoint),
+            code=tag,
+            detail=_text(checkpoint.get("subtag")),
+            occurred_at=occurred,
+            shipment_external_id=_text(msg.get("id")),
+            tracking_number=_text(msg.get("tracking_number")),
+            carrier=_text(checkpoint.get("slug")) or _text(msg.get("slug")),
+            location=_location(checkpoint),
+            pod_signed_by=signed_by if pod else None,
+            pod_received_at=occurred if pod else None,
+            raw=checkpoint,
+        ))
+    return events
+
+
+@adapters.register
+class AfterShipAdapter(adapters.Adapter):
+    """AfterShip Tracking webhooks (inbound only)."""
+
+    key = "aftership"
+    label = "AfterShip tracking webhooks"
+
+    def new_secret(self):
+        # A placeholder: paste the webhook secret of AfterShip's Settings > Webhooks.
+        import secrets as pysecrets
+
+        return pysecrets.token_urlsafe(32)
+
+    def verify(self, headers, body, secrets, now=None):
+        verify(headers, body, secrets)
+        return None
+
+    def message_id(self, headers, body, signed_id):
+        return message_id(body)
+
+    def parse(self, body):
+        return parse(body)
+
+    def default_status_map(self):
+        return {**TAG_MAP, **SUBTAG_MAP}
+
+    def default_flows(self, backend_type):
+        return [{"flow": "inbound_milestones"}]
+
+    def send(self, *args, **kwargs):
+        raise NotImplementedError("AfterShip backends only receive tracking webhooks")
+
+    def test_connection(self, settings):
+        return outbound.SendResult("fail", None, None, "AfterShip backends are inbound only", "", 0.0)

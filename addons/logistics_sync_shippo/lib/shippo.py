@@ -1,0 +1,189 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""Shippo ``track_updated`` webhooks: ``{"event": "track_updated", "test": …, "data": <Track>}``.
+
+Authentication: Shippo's documented options are an IP allowlist, a self-generated token
+in the webhook URL, and an HMAC scheme set up by Shippo's account managers whose header
+and signed string Shippo's public documentation does not describe: it is not implemented
+(readme). A Shippo backend therefore authenticates a delivery by the secret token of its
+URL only: the connector checks it before the adapter is asked (the backend must require
+one), and a delivery without it is refused there.
+
+Each entry of the track's ``tracking_history`` (and ``tracking_status`` when the history
+does not hold it yet) becomes a canonical event whose code is Shippo's ``status`` and
+whose detail is the ``substatus.code``: the status map is looked up with
+``status:substatus`` first, then ``status``. Shippo names every tracking status with an
+``object_id``, which is the event id (stable across updates); the delivery's id is the
+track and the ``object_id`` of its current status.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from odoo.addons.logistics_sync_connector.lib import adapters, outbound
+from odoo.addons.logistics_sync_connector.lib.events import (
+    CanonicalEvent,
+    PayloadError,
+    check_event_id,
+    parse_datetime,
+    parse_json,
+)
+
+HANDLED = ("track_updated",)
+IGNORED_STATUSES = ("UNKNOWN",)
+
+# Shippo tracking status -> (canonical milestone, reason)
+STATUS_MAP = {
+    "PRE_TRANSIT": ("created", None),
+    "TRANSIT": ("in_transit", None),
+    "DELIVERED": ("delivered", None),
+    "RETURNED": ("returned", None),
+    "FAILURE": ("delivery_failed", None),
+}
+# "status:substatus" refinements (Shippo's tracking substatus codes), looked up first.
+SUBSTATUS_MAP = {
+    "TRANSIT:package_accepted": ("picked_up", None),
+    "TRANSIT:out_for_delivery": ("out_for_delivery", None),
+    "TRANSIT:pickup_available": ("available_for_pickup", None),
+    "TRANSIT:package_held": ("on_hold", None),
+    "TRANSIT:delayed": ("exception", "delayed"),
+    "TRANSIT:address_issue": ("exception", "address_issue"),
+    "TRANSIT:package_damaged": ("exception", "damaged"),
+    "TRANSIT:delivery_attempted": ("delivery_failed", None),
+    "FAILURE:address_issue": ("exception", "address_issue"),
+    "FAILURE:package_damaged": ("exception", "damaged"),
+    "FAILURE:package_lost": ("exception", "lost"),
+}
+
+
+# ------------------------------------------------------------------ payload
+def _envelope(body: bytes) -> tuple[str, dict]:
+    data = parse_json(body)
+    if not isinstance(data, dict) or not isinstance(data.get("event"), str) or not data["event"]:
+        raise PayloadError("not a Shippo webhook (no event)")
+    track = data.get("data")
+    if not isinstance(track, dict):
+        raise PayloadError("Shippo webhook without a data object")
+    return data["event"], track
+
+
+def _text(value) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def track_key(track: dict) -> str:
+    number = _text(track.get("tracking_number"))
+    if not number:
+        raise PayloadError("track without tracking_number")
+    return f"{_text(track.get('carrier')) or '?'}:{number}"
+
+
+def message_id(body: bytes) -> str:
+    """The track and the ``object_id`` of its current tracking status: a retry, or
+    Shippo's resending of a status it already sent (its tracking webhooks are not
+    idempotent), is a duplicate. Without them: a hash of the body."""
+    event, track = _envelope(body)
+    status = track.get("tracking_status")
+    object_id = _text(status.get("object_id")) if isinstance(status, dict) else None
+    number = _text(track.get("tracking_number"))
+    if event in HANDLED and object_id and number:
+        return check_event_id(f"{track_key(track)}:{object_id}", "Shippo tracking status id")
+    return check_event_id(f"{event}:{hashlib.sha256(body).hexdigest()[:32]}", "Shippo delivery")
+
+
+def _location(loc) -> str | None:
+    if not isinstance(loc, dict):
+        return None
+    parts = [loc.get(k) for k in ("city", "state", "zip", "country")]
+    return ", ".join(str(p) for p in parts if isinstance(p, str) and p) or None
+
+
+def _status_id(key, status: dict) -> str:
+    object_id = _text(status.get("object_id"))
+    if object_id:
+        return f"{key}:{object_id}"
+    parts = "|".join(str(status.get(k) or "") for k in ("status_date", "status", "status_details"))
+    return f"{key}:{hashlib.sha1(parts.encode()).hexdigest()[:20]}"
+
+
+def _statuses(track: dict) -> list:
+    history = track.get("tracking_history")
+    history = [] if history is None else history
+    if not isinstance(history, list):
+        raise PayloadError("data.tracking_history must be a list")
+    current = track.get("tracking_status")
+    if current is not None and not isinstance(current, dict):
+        raise PayloadError("data.tracking_status must be an object")
+    # The current status is usually the history's last entry, under another object_id.
+    seen = {(str(h.get("status")), str(h.get("status_date"))) for h in history if isinstance(h, dict)}
+    if current and (str(current.get("status")), str(current.get("status_date"))) not in seen:
+        history = [*history, current]
+    return history
+
+
+def parse(body: bytes) -> list[CanonicalEvent]:
+    event, track = _envelope(body)
+    if event not in HANDLED:
+        return []
+    key = track_key(track)
+    events = []
+    for index, status in enumerate(_statuses(track)):
+        if not isinstance(status, dict):
+            raise PayloadError(f"data.tracking_history[{index}] must be an object")
+        code = status.get("status")
+        if not isinstance(code, str) or not code:
+            raise PayloadError(f"data.tracking_history[{index}].status is required")
+        if code in IGNORED_STATUSES:
+            continue
+        substatus = status.get("substatus")
+        events.append(CanonicalEvent(
+            event_id=_status_id(key, status),
+            code=code,
+            detail=_text(substatus.get("code")) if isinstance(substatus, dict) else None,
+            occurred_at=parse_datetime(status.get("status_date")),
+            shipment_external_id=key,
+            tracking_number=_text(track.get("tracking_number")),
+            carrier=_text(track.get("carrier")),
+            location=_location(status.get("location")),
+            raw=status,
+        ))
+    return events
+
+
+@adapters.register
+class ShippoAdapter(adapters.Adapter):
+    """Shippo track_updated webhooks (inbound only), authenticated by a URL token."""
+
+    key = "shippo"
+    label = "Shippo tracking webhooks"
+
+    def new_secret(self):
+        # The token of the webhook URL: generated here, given to Shippo in that URL.
+        import secrets as pysecrets
+
+        return pysecrets.token_urlsafe(32)
+
+    def verify(self, headers, body, secrets, now=None):
+        # Shippo signs nothing it documents publicly: the URL token, which the connector
+        # checked before this (a Shippo backend must require one: models/), is the proof.
+        return None
+
+    def message_id(self, headers, body, signed_id):
+        return message_id(body)
+
+    def parse(self, body):
+        return parse(body)
+
+    def default_status_map(self):
+        return {**STATUS_MAP, **SUBSTATUS_MAP}
+
+    def default_flows(self, backend_type):
+        return [{"flow": "inbound_milestones"}]
+
+    def send(self, *args, **kwargs):
+        raise NotImplementedError("Shippo backends only receive tracking webhooks")
+
+    def test_connection(self, settings):
+        return outbound.SendResult("fail", None, None, "Shippo backends are inbound only", "", 0.0)

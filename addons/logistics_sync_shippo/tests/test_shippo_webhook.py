@@ -1,0 +1,107 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""Shippo's examples through real HTTP to the connector's webhook controller."""
+
+import json
+from pathlib import Path
+
+from odoo import Command
+from odoo.addons.logistics_sync_connector.tests.common import WebhookCase
+from odoo.exceptions import ValidationError
+from odoo.tests import Form, tagged
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TOKEN = "shippo-test-url-token-0123456789abcdef"
+URL = "/logistics/webhook/test-shippo"
+
+
+@tagged("post_install", "-at_install")
+class TestShippoWebhook(WebhookCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.shippo = cls.env["logistics.backend"].with_context(logistics_new_secret=False).create({
+            "name": "Shippo", "code": "test-shippo", "backend_type": "carrier",
+            "adapter": "shippo", "integration_user_id": cls.integration_user.id,
+            # The providers' published examples date from years before these shipments.
+            "event_max_age_days": 0})
+        Secret = cls.env["logistics.backend.secret"]
+        Secret.search([("backend_id", "=", cls.shippo.id), ("purpose", "=", "url_token")]).unlink()
+        Secret.create({"backend_id": cls.shippo.id, "purpose": "url_token", "secret": TOKEN})
+        carrier = cls.env["delivery.carrier"].create({
+            "name": "USPS via Shippo", "product_id": cls.env["product.product"].create(
+                {"name": "USPS shipping", "type": "service"}).id})
+        cls.shippo.carrier_ids = [Command.set(carrier.ids)]
+        cls.sh_shipment = cls.env["logistics.shipment"].create(
+            {"name": "SH-SHP-1", "tracking_number": "9205590164917312751089", "carrier_id": carrier.id})
+
+    def post(self, body, url=f"{URL}/{TOKEN}", headers=None):
+        if isinstance(body, str):
+            body = (FIXTURES / body).read_bytes()
+        return self.post_raw(url, body, {"Content-Type": "application/json", **(headers or {})})
+
+    def test_the_adapter_is_offered_and_its_map_is_editable_data(self):
+        field = self.env["logistics.backend"]._fields["adapter"]
+        self.assertIn("shippo", [key for key, _label in field._description_selection(self.env)])
+        codes = {m.external_code: (m.milestone_code_id.code, m.reason_id.code)
+                 for m in self.shippo.status_map_ids}
+        self.assertEqual(codes["TRANSIT:package_accepted"], ("picked_up", False))
+        self.assertEqual(codes["FAILURE:package_lost"], ("exception", "lost"))
+        with Form(self.env["logistics.backend"]) as form:
+            form.name, form.code = "Another", "another-shippo"
+            form.backend_type = "tms"
+            form.adapter = "shippo"
+            self.assertEqual(form.backend_type, "carrier")
+            self.assertTrue(form.webhook_url_token_required)
+
+    def test_a_shippo_backend_always_requires_its_url_token(self):
+        self.assertTrue(self.shippo.webhook_url_token_required)
+        with self.assertRaises(ValidationError):
+            self.shippo.webhook_url_token_required = False
+
+    def test_published_example_reaches_the_right_shipment(self):
+        self.assertEqual(self.post("shippo_track_updated_transit.json").status_code, 202)
+        self.assertEqual(self.post("shippo_track_updated_delivered.json").status_code, 202)
+        self.process(self.shippo)
+        messages = self.messages(self.shippo)
+        self.assertEqual(messages.mapped("state"), ["done", "done"])
+        self.assertEqual(messages[1].event_id,
+                         "usps:9205590164917312751089:ce48ff3d52a34e91b77aa98370182624")
+        shipment = self.sh_shipment
+        self.assertEqual(shipment.state, "delivered")
+        self.assertEqual(sorted(shipment.milestone_ids.mapped("code")), ["delivered", "picked_up"])
+        delivered = shipment.milestone_ids.filtered(lambda m: m.code == "delivered")
+        self.assertEqual((delivered.location, str(delivered.occurred_at), delivered.external_code),
+                         ("Spotsylvania, VA, 22551, US", "2023-07-23 13:03:00", "DELIVERED"))
+        # The acceptance was in both deliveries under the same object_id: one milestone.
+        self.assertEqual(len(shipment.milestone_ids), 2)
+        self.assertFalse(self.shipment.milestone_ids)
+        again = self.post("shippo_track_updated_delivered.json")
+        self.assertEqual((again.status_code, again.json()["status"]), (200, "duplicate"))
+
+    def test_without_the_right_url_token_a_delivery_is_401_with_an_audit_row(self):
+        """Whatever the request says (even a signature header), the plain URL is refused."""
+        plain = self.post("shippo_track_updated_delivered.json", url=URL,
+                          headers={"Shippo-Auth-Signature": "t=1,v1=00"})
+        wrong = self.post("shippo_track_updated_delivered.json", url=f"{URL}/{'x' * 38}")
+        self.assertEqual((plain.status_code, wrong.status_code), (401, 401))
+        audit = self.env["logistics.webhook.audit"].search([("backend_id", "=", self.shippo.id)], order="id")
+        self.assertEqual(audit.mapped("reason"), ["missing_url_token", "invalid_url_token"])
+        self.assertFalse(self.messages(self.shippo))
+
+    def test_unknown_status_is_unmapped_then_mapped_and_replayed(self):
+        data = json.loads((FIXTURES / "shippo_track_updated_transit.json").read_bytes())
+        data["data"]["tracking_status"].update(status="HELD_BY_ALIENS", substatus=None)
+        self.assertEqual(self.post(json.dumps(data).encode()).status_code, 202)
+        self.process(self.shippo)
+        message = self.messages(self.shippo)
+        self.assertEqual(message.state, "unmapped")
+        self.assertIn("HELD_BY_ALIENS", message.error)
+        self.env["logistics.backend.status.map"].create({
+            "backend_id": self.shippo.id, "external_code": "HELD_BY_ALIENS",
+            "milestone_code_id": self.env.ref("logistics_sync.milestone_code_on_hold").id})
+        message.with_user(self.env.ref("base.user_admin")).action_replay()
+        self.process(self.shippo)
+        self.assertEqual(message.state, "done")
+        self.assertEqual(self.sh_shipment.milestone_ids.external_code, "HELD_BY_ALIENS")
