@@ -4,9 +4,13 @@
 """Adapters: how one kind of external system signs, shapes and receives payloads.
 
 Plain Python (no ORM): an adapter verifies a webhook, names its dedup id, parses
-it into canonical events and renders outbound payloads. To add one, subclass
-:class:`Adapter`, decorate it with :func:`register`, and give the backend's
-``adapter`` selection the new key (see the README, "Adding an adapter").
+it into canonical events and renders outbound payloads. To add one, write a provider
+addon: subclass :class:`Adapter`, decorate it with :func:`register`, and add its key to
+the backend's ``adapter`` selection with ``selection_add`` and
+its :func:`ondelete` (docs/adapters.md)::
+
+    adapter = fields.Selection(selection_add=[("<key>", "<Label>")],
+                               ondelete=adapters.ondelete("<key>"))
 """
 
 from __future__ import annotations
@@ -33,6 +37,18 @@ def get(key) -> Adapter:
 
 def selection():
     return [(key, cls.label) for key, cls in _REGISTRY.items()]
+
+
+def _keep_backends(backends):
+    backends._adapter_uninstalled()  # models/logistics_backend_adapter.py
+
+
+def ondelete(*keys):
+    """The ``ondelete`` of a provider addon's ``selection_add`` on the backend's
+    ``adapter``: when the addon is uninstalled, its backends are kept (never deleted:
+    their messages, bindings and audit rows would go with them), switched to the
+    generic adapter and paused, with a note in their chatter."""
+    return dict.fromkeys(keys, _keep_backends)
 
 
 @dataclass(frozen=True)

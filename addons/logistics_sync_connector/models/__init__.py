@@ -8,6 +8,7 @@ from . import (
     account_move,
     ir_http,
     logistics_backend,
+    logistics_backend_webhook,
     logistics_backend_circuit,
     logistics_backend_flow,
     logistics_backend_secret,

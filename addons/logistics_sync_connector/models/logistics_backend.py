@@ -26,6 +26,11 @@ AUTH_TYPES = [
     ("basic", "Basic authentication"),
 ]
 CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,62}")  # fullmatch: "$" would accept a final newline
+# The connector's own adapters; a provider addon adds its key (lib/adapters.ondelete).
+ADAPTERS = [
+    ("generic", "Generic (canonical JSON, Standard Webhooks)"),
+    ("easypost", "EasyPost tracker webhooks"),
+]
 
 
 class LogisticsBackend(models.Model):
@@ -43,7 +48,7 @@ class LogisticsBackend(models.Model):
     )
     backend_type = fields.Selection(BACKEND_TYPES, "Type", required=True, default="generic")
     adapter = fields.Selection(
-        adapters.selection(), required=True, default="generic",
+        ADAPTERS, required=True, default="generic",
         help="The payload format and signature scheme this system speaks.",
     )
     company_id = fields.Many2one(
@@ -101,6 +106,13 @@ class LogisticsBackend(models.Model):
         groups="logistics_sync.group_logistics_admin",
         help="For testing only: http:// base URLs are refused unless this (or Allow "
         "private addresses) is set; credentials and payloads would travel in clear.",
+    )
+    outbound_delivery = fields.Selection(
+        [("message", "One job per message"), ("batch", "One job per backend, in batches")],
+        default="batch", required=True,
+        help="Batches: one job sends the backend's due messages over kept-alive connections "
+        "(arrays where a flow accepts them), in order per shipment, under the same rate "
+        "limit, circuit breaker and backoff.",
     )
     rate_limit = fields.Integer(
         "Rate Limit (requests/min)", default=600, help="0 means unlimited."
@@ -178,7 +190,6 @@ class LogisticsBackend(models.Model):
         "access rights and record rules apply. Give it the Logistics Integration "
         "(technical) group and this backend's company, and nothing else.",
     )
-    webhook_url = fields.Char(compute="_compute_webhook_url")
     flow_ids = fields.One2many("logistics.backend.flow", "backend_id", "Flows", copy=True)
     status_map_ids = fields.One2many(
         "logistics.backend.status.map", "backend_id", copy=True
@@ -272,12 +283,6 @@ class LogisticsBackend(models.Model):
         """At install and upgrade (data/queue_job_data.xml): channels of existing backends."""
         self.with_context(active_test=False).search([])._ensure_job_channels()
 
-    @api.depends("code")
-    def _compute_webhook_url(self):
-        base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
-        for rec in self:
-            rec.webhook_url = f"{base}/logistics/webhook/{rec.code}" if rec.code else False
-
     def _compute_counters(self):
         counters = self.env["logistics.sync.message"]._backend_counters(self)
         for rec in self:
@@ -337,6 +342,10 @@ class LogisticsBackend(models.Model):
             ("flow_ids.enabled", "=", True),
         ]).filtered(lambda b: b._flow(flow))
 
+    def _send_outbox(self):
+        """Job: deliver this backend's due outbound messages (logistics.outbox)."""
+        return self.env["logistics.outbox"]._send_due(self)
+
     # ------------------------------------------------------------------ buttons
     def action_pause(self):
         self.write({"paused": True})
@@ -356,36 +365,6 @@ class LogisticsBackend(models.Model):
     def _process_inbox(self, limit=None):
         """Job: process this backend's pending inbound messages (logistics.inbox)."""
         return self.env["logistics.inbox"]._process(self, limit=limit)
-
-    def action_show_webhook_url(self):
-        self.ensure_one()
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "title": self.env._("Webhook URL of %s", self.name),
-                "message": self.webhook_url,
-                "sticky": True,
-                "type": "info",
-            },
-        }
-
-    def action_rotate_secret(self):
-        """The rotation wizard, for the webhook secrets or (button context) the outbound
-        signing secrets: the context only picks which; rotating checks the right."""
-        self.ensure_one()
-        purpose = "outbound" if self.env.context.get("default_purpose") == "outbound" else "inbound"
-        return {
-            "type": "ir.actions.act_window",
-            "res_model": "logistics.secret.rotate.wizard",
-            "view_mode": "form",
-            "target": "new",
-            "context": {"default_backend_id": self.id, "default_purpose": purpose},
-        }
-
-    def _rotate_secret(self, grace_hours=24, purpose="inbound"):
-        """New secret now; the previous ones stay valid for ``grace_hours``."""
-        return self.env["logistics.backend.secret"]._rotate(self, grace_hours, purpose)
 
     def action_test_connection(self):
         self.ensure_one()

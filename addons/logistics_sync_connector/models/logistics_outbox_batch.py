@@ -55,22 +55,6 @@ class _Pace:
             self.next_at = now + count * 60.0 / self.limit
 
 
-class LogisticsBackend(models.Model):
-    _inherit = "logistics.backend"
-
-    outbound_delivery = fields.Selection(
-        [("message", "One job per message"), ("batch", "One job per backend, in batches")],
-        default="batch", required=True,
-        help="Batches: one job sends the backend's due messages over kept-alive connections "
-        "(arrays where a flow accepts them), in order per shipment, under the same rate "
-        "limit, circuit breaker and backoff.",
-    )
-
-    def _send_outbox(self):
-        """Job: deliver this backend's due outbound messages (logistics.outbox)."""
-        return self.env["logistics.outbox"]._send_due(self)
-
-
 class LogisticsOutbox(models.AbstractModel):
     _inherit = "logistics.outbox"
 

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from . import (
+    test_adapter_addons,
     test_authority,
     test_easypost,
     test_inbox_jobs,
