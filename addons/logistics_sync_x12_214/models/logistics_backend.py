@@ -7,6 +7,7 @@ import logging
 import os
 
 from odoo import api, fields, models
+from odoo.addons.logistics_sync_connector.lib import adapters
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from ..lib import x12_214
@@ -23,7 +24,7 @@ class LogisticsBackend(models.Model):
 
     adapter = fields.Selection(
         selection_add=[(x12_214.X12214Adapter.key, x12_214.X12214Adapter.label)],
-        ondelete={x12_214.X12214Adapter.key: "set default"},
+        ondelete=adapters.ondelete(x12_214.X12214Adapter.key),
     )
     x12_folder = fields.Char(
         "X12 Pickup Folder", groups="logistics_sync.group_logistics_admin",
