@@ -4,14 +4,11 @@
 import base64
 import hashlib
 import json
-import logging
 
 from odoo import api, fields, models
 from odoo.addons.logistics_sync_connector.models.logistics_inbox_store import CONFLICT, STORED
 
 from ..lib import ack997, x12, x12_214
-
-_logger = logging.getLogger(__name__)
 
 ACK_SEQUENCE = "logistics_sync_x12_214.ack_997"
 
@@ -56,9 +53,9 @@ class LogisticsInbox(models.AbstractModel):
                     message_id, outcome = self._store(config, event_id, body, headers)
                     if outcome == STORED:
                         self._note_filename(message_id, filename)
-                    elif outcome == CONFLICT:
-                        _logger.warning("backend %s: %s holds %s again with another content: "
-                                        "the first one is kept", backend.code, filename, event_id)
+                    elif outcome == CONFLICT:  # the first one is kept, the other audited
+                        self.env["logistics.webhook.audit"]._record_conflict(
+                            config, backend.code, f"file:{filename}"[:255], message_id, body, headers)
                     stored.append(message_id)
             ack = ack997.ack_997(interchange, interchange.groups, rejected,
                                  self._x12_ack_control(), fields.Datetime.now())

@@ -65,6 +65,12 @@ class TestX12Import(X12Mixin, HttpCase):
         self.assertEqual(len(first), 3)
         self.assertEqual(first, again)
         self.assertEqual(len(self.messages()), 3)
+        # The same control numbers with another content: the first is kept, the other audited.
+        changed = fixture("214_multi_odd_separators.edi").replace(b"1200|UT", b"1300|UT")
+        self.assertEqual(self.import_rpc("x12-manager", "c.edi", changed), first)
+        audit = self.env["logistics.webhook.audit"].search([("backend_id", "=", self.backend.id)])
+        self.assertEqual((audit.reason, audit.remote_addr, audit.message_id.id),
+                         ("conflict", "file:c.edi", first[0]))
         self.process()
         self.assertEqual(self.messages().mapped("state"), ["done"] * 3)
         self.assertEqual([s.state for s in self.shipments], ["in_transit", "picked_up", "delivered"])
