@@ -72,6 +72,8 @@ class LogisticsBackend(models.Model):
         if not isinstance(filename, str) or not filename.strip() or "/" in filename:
             raise UserError(self.env._("A file name (without a directory) is required."))
         try:
+            if isinstance(content_base64, str):  # line-wrapped base64 (MIME) is fine
+                content_base64 = "".join(content_base64.split())
             content = base64.b64decode(content_base64 or b"", validate=True)
         except (binascii.Error, TypeError, ValueError) as exc:
             raise UserError(self.env._("The content is not valid base64.")) from exc

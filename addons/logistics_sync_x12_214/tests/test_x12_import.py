@@ -4,6 +4,8 @@
 """X12 214 files into the inbox: import_file over real RPC, the wizard, dedup, invalid
 and unmapped files, and what they apply to which shipment."""
 
+import base64
+
 from odoo.tests import tagged
 from odoo.tests.common import HttpCase, JsonRpcException
 
@@ -54,10 +56,17 @@ class TestX12Import(X12Mixin, HttpCase):
         self.assertFalse(self.shipments[1:].milestone_ids)
 
     def test_import_refused_to_users_and_integration(self):
-        for login in ("x12-user",):
+        for login in ("x12-user", "x12-integration"):
             with self.assertRaisesRegex(JsonRpcException, "AccessError"):
                 self.import_rpc(login, "status.edi", fixture("214_single_4010.edi"))
         self.assertFalse(self.messages())
+        self.authenticate("x12-manager", "x12-manager")
+        with self.assertRaisesRegex(JsonRpcException, "UserError"):
+            self.call("import_file", [self.backend.id], "status.edi", "ISA*not base64!")
+        # MIME-wrapped base64 is read.
+        wrapped = base64.encodebytes(fixture("214_single_4010.edi")).decode()
+        self.assertEqual(self.call("import_file", [self.backend.id], "status.edi", wrapped),
+                         self.messages().ids)
 
     def test_reimport_is_deduplicated(self):
         first = self.import_rpc("x12-manager", "a.edi", fixture("214_multi_odd_separators.edi"))
