@@ -8,6 +8,9 @@ Plain ``BaseCase`` classes, collected by Odoo's test runner and by pytest."""
 from datetime import datetime
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from odoo.addons.logistics_sync_connector.lib import adapters
 from odoo.addons.logistics_sync_connector.lib.events import PayloadError
 from odoo.addons.logistics_sync_connector.lib.signatures import SignatureError
@@ -197,3 +200,37 @@ class TestAck997(common.BaseCase):
         self.assertIn("AK5*R*4~", ack)
         self.assertIn("AK9*R*1*1*0~", ack)
         x12.parse(ack)  # well formed
+
+
+class TestHostileInput(common.BaseCase):
+    """Whatever a file holds, reading it ends in events or a PayloadError (an invalid
+    message), never in another exception that would fail the import or the cron."""
+
+    def read(self, content):
+        try:
+            events_of(content)
+        except PayloadError:
+            pass
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.binary(max_size=400))
+    def test_any_bytes(self, content):
+        self.read(b"ISA" + content)
+        self.read(content)
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.data())
+    def test_mutated_fixtures(self, data):
+        name = data.draw(st.sampled_from(sorted(p.name for p in FIXTURES.glob("*.edi"))))
+        content = bytearray(fixture(name))
+        for _ in range(data.draw(st.integers(1, 4))):
+            at = data.draw(st.integers(0, len(content)))
+            action = data.draw(st.sampled_from(("cut", "insert", "truncate")))
+            if action == "cut":
+                del content[at:at + data.draw(st.integers(1, 8))]
+            elif action == "insert":
+                content[at:at] = data.draw(st.sampled_from(
+                    [b"*", b"~", b"|", b"!", b"\n", b"\r\n", b">", b":", b"\xef\xbb\xbf", b"\x00", b"ST*214*1~"]))
+            else:
+                del content[at:]
+        self.read(bytes(content))
