@@ -27,7 +27,8 @@ HELP = {
     "webhook_requests": (
         "Webhook requests per backend and HTTP status, derived from stored rows: 202 = inbound "
         "messages stored (less the quarantined ones), 400 = authentic deliveries quarantined as "
-        "invalid, 401 = rejected signatures (audit rows plus their not-recorded counts), 409 = "
+        "invalid, 401 = rejected signatures or URL tokens (audit rows plus their not-recorded "
+        "counts), 403 = source addresses outside the backend's IP allowlist (the same), 409 = "
         "distinct conflicting bodies under a known event id. 200 (duplicate), 404, 413 and 5xx "
         "leave no row and are not counted. Purged rows leave the count (a counter reset)."),
     "messages": "Sync messages per backend, direction and state.",

@@ -15,6 +15,8 @@ from odoo.tools import SQL
 from ..lib import metrics as lib_metrics
 
 TOKEN_PARAM = "logistics_sync_monitor.metrics_token"
+# Audit reason of a request from outside the backend's IP allowlist (answered 403).
+FORBIDDEN = "address_not_allowed"
 # Outbound results: the states a delivery ends in, and retrying (pending after an attempt).
 OUTBOUND_RESULTS = ("sent", "failed", "dead", "cancelled")
 
@@ -53,6 +55,7 @@ class LogisticsMetrics(models.AbstractModel):
                     "outbound_deliveries": [], "business": self._business_rows()}
         for b in backends:
             snapshot["webhook_requests"] += [(b["code"], 401, b.pop("rejected")),
+                                             (b["code"], 403, b.pop("forbidden")),
                                              (b["code"], 409, b.pop("conflicts"))]
         accepted, invalid, results = {}, {}, {}
         for row in self._message_rows():
@@ -98,17 +101,21 @@ class LogisticsMetrics(models.AbstractModel):
         """Active backends with their circuit and webhook audit counts (the tiny query)."""
         self.env.cr.execute("""
             SELECT b.id, b.code, b.rate_limit, c.state AS circuit_state,
-                   COALESCE(a.rejected, 0) AS rejected, COALESCE(a.conflicts, 0) AS conflicts
+                   COALESCE(a.rejected, 0) AS rejected, COALESCE(a.forbidden, 0) AS forbidden,
+                   COALESCE(a.conflicts, 0) AS conflicts
               FROM logistics_backend b
               LEFT JOIN logistics_backend_circuit c ON c.backend_id = b.id
               LEFT JOIN LATERAL (
-                   SELECT count(*) FILTER (WHERE minute IS NULL AND reason <> 'conflict')
-                          + COALESCE(sum(dropped_count) FILTER (WHERE reason <> 'conflict'), 0)
+                   SELECT count(*) FILTER (WHERE minute IS NULL AND reason NOT IN %(not_401)s)
+                          + COALESCE(sum(dropped_count) FILTER (WHERE reason NOT IN %(not_401)s), 0)
                               AS rejected,
+                          count(*) FILTER (WHERE minute IS NULL AND reason = %(forbidden)s)
+                          + COALESCE(sum(dropped_count) FILTER (WHERE reason = %(forbidden)s), 0)
+                              AS forbidden,
                           count(*) FILTER (WHERE reason = 'conflict') AS conflicts
                      FROM logistics_webhook_audit WHERE backend_id = b.id) a ON TRUE
              WHERE b.active
-             ORDER BY b.code""")
+             ORDER BY b.code""", {"not_401": ("conflict", FORBIDDEN), "forbidden": FORBIDDEN})
         rows = self.env.cr.dictfetchall()
         for row in rows:
             row.update(backlog=0, oldest_pending_age=0.0, last_event_at=None, sent_last_minute=0,

@@ -69,6 +69,8 @@ class TestMetricsEndpoint(WebhookCase):
         Audit.create({"backend_id": self.backend.id, "reason": "no_valid_signature",
                       "minute": now, "remote_addr": "10.0.0.1", "dropped_count": 4})
         Audit.create({"backend_id": self.backend.id, "reason": "conflict"})
+        Audit.create({"backend_id": self.backend.id, "reason": "address_not_allowed",
+                      "minute": now, "remote_addr": "10.0.0.2", "dropped_count": 2})
         self.env["logistics.backend.circuit"].create({"backend_id": self.backend.id, "state": "open"})
         self.env.flush_all()
 
@@ -80,6 +82,7 @@ class TestMetricsEndpoint(WebhookCase):
         status = lambda code: values["logistics_webhook_requests_total", label + (("status", code),)]  # noqa: E731
         self.assertEqual(status("401"), 5, "one recorded row and four counted")
         self.assertEqual(status("409"), 1)
+        self.assertEqual(status("403"), 2, "outside the IP allowlist")
         self.assertEqual(status("400"), 1)
         self.assertEqual(status("202"), 2)
         self.assertEqual(values["logistics_messages", (("backend", "test-tms"), ("direction", "in"),
