@@ -4,7 +4,6 @@
 from . import (
     test_adapter_addons,
     test_authority,
-    test_easypost,
     test_inbox_jobs,
     test_job_channels,
     test_least_privilege,
