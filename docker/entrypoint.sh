@@ -2,7 +2,7 @@
 # serve: install/update our addons in $ODOO_DB like `make run`, then serve with the job runner.
 # test:  install into a fresh $ODOO_DB and run every addon's tests (Odoo's test runner).
 set -euo pipefail
-: "${ODOO_DB:=logistics}" "${ODOO_ADDONS:=queue_job,logistics_sync,logistics_sync_connector,logistics_sync_invoice,logistics_sync_reconcile,logistics_sync_monitor,logistics_sync_runner,logistics_sync_x12_214}"
+: "${ODOO_DB:=logistics}" "${ODOO_ADDONS:=queue_job,logistics_sync,logistics_sync_connector,logistics_sync_easypost,logistics_sync_invoice,logistics_sync_reconcile,logistics_sync_monitor,logistics_sync_runner,logistics_sync_x12_214}"
 ODOO_OURS="${ODOO_ADDONS#queue_job,}"
 DB_ARGS=(--db_host "${HOST:-db}" --db_port "${PORT:-5432}" --db_user "${USER:-odoo}" --db_password "${PASSWORD:-odoo}")
 case "${1:-serve}" in

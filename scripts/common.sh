@@ -12,7 +12,7 @@ ODOO_SRC="${ODOO_SRC:-/opt/odoo/18.0}"
 ODOO_DB="${ODOO_DB:-logistics}"
 ODOO_HTTP_PORT="${ODOO_HTTP_PORT:-8069}"
 # Every addon of the repository, in dependency order, plus queue_job (job runner).
-ODOO_ADDONS="queue_job,logistics_sync,logistics_sync_connector,logistics_sync_invoice,logistics_sync_reconcile,logistics_sync_monitor,logistics_sync_runner,logistics_sync_x12_214"
+ODOO_ADDONS="queue_job,logistics_sync,logistics_sync_connector,logistics_sync_easypost,logistics_sync_invoice,logistics_sync_reconcile,logistics_sync_monitor,logistics_sync_runner,logistics_sync_x12_214"
 mkdir -p "$LOCAL_DIR"
 
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }

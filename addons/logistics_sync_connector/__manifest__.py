@@ -5,7 +5,7 @@
     "name": "Logistics Sync Connector",
     "summary": "Backends, signed webhook inbox, queue_job processing and outbound push "
     "for TMS, WMS, carrier tracking and finance systems",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "development_status": "Beta",
     "category": "Inventory/Delivery",
     "website": "https://github.com/logistics-sync/odoo-logistics-sync",

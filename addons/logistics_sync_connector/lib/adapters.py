@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from . import easypost, events, outbound, signatures, trace
+from . import events, outbound, signatures, trace
 
 _REGISTRY: dict[str, type[Adapter]] = {}
 
@@ -183,41 +183,3 @@ class GenericAdapter(Adapter):
         if backend_type == "finance":
             flows.append({"flow": "outbound_finance", "mode": "batch"})
         return flows
-
-
-@register
-class EasyPostAdapter(Adapter):
-    """EasyPost tracker webhooks (tracker.created / tracker.updated Event objects)."""
-
-    key = "easypost"
-    label = "EasyPost tracker webhooks"
-
-    def new_secret(self):
-        import secrets as pysecrets
-
-        return pysecrets.token_urlsafe(32)
-
-    def verify(self, headers, body, secrets, now=None):
-        signatures.verify_easypost(headers, body, secrets)
-        return None
-
-    def message_id(self, headers, body, signed_id):
-        data = events.parse_json(body)
-        event_id = data.get("id") if isinstance(data, dict) else None
-        if not isinstance(event_id, str) or not event_id:
-            raise events.PayloadError("EasyPost Event without an id")
-        return events.check_event_id(event_id, "EasyPost Event id")
-
-    def parse(self, body):
-        return easypost.parse_easypost(body)[1]
-
-    def default_status_map(self):
-        mapping = dict(easypost.EASYPOST_STATUS_MAP)
-        mapping.update(easypost.EASYPOST_DETAIL_MAP)
-        return {k: v for k, v in mapping.items() if v and v[0]}
-
-    def send(self, *args, **kwargs):
-        raise NotImplementedError("EasyPost backends only receive tracking webhooks")
-
-    def test_connection(self, settings):
-        return outbound.SendResult("fail", None, None, "EasyPost backends are inbound only", "", 0.0)

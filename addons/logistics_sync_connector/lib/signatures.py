@@ -1,7 +1,7 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-"""Webhook signature schemes: Standard Webhooks v1 and EasyPost's HMAC header.
+"""Webhook signature schemes: Standard Webhooks v1 (provider schemes live in their addons).
 
 Everything compares in constant time and works on the raw request bytes.
 """
@@ -13,7 +13,6 @@ import binascii
 import hashlib
 import hmac
 import time
-import unicodedata
 from collections.abc import Iterable, Mapping
 
 DEFAULT_TOLERANCE = 300  # seconds, as the Standard Webhooks reference libraries
@@ -102,31 +101,4 @@ def verify_standard(headers: Mapping, body: bytes, secrets: Iterable[str], now: 
         for candidate in candidates:
             if hmac.compare_digest(expected, candidate):
                 return msg_id
-    raise SignatureError("no_valid_signature")
-
-
-# ---------------------------------------------------------------- EasyPost
-EASYPOST_HEADER = "X-Hmac-Signature"
-EASYPOST_PREFIX = "hmac-sha256-hex="
-
-
-def _easypost_key(secret: str) -> bytes:
-    return unicodedata.normalize("NFKD", secret).encode()
-
-
-def sign_easypost(secret: str, body: bytes) -> str:
-    return EASYPOST_PREFIX + hmac.new(_easypost_key(secret), body, hashlib.sha256).hexdigest()
-
-
-def verify_easypost(headers: Mapping, body: bytes, secrets: Iterable[str]) -> None:
-    value = header(headers, EASYPOST_HEADER)
-    if not value:
-        raise SignatureError("missing_headers", f"{EASYPOST_HEADER} header is required")
-    secrets = list(secrets)
-    if not secrets:
-        raise SignatureError("no_secret", "no active secret for this backend")
-    received = value.strip().encode()
-    for secret in secrets:
-        if hmac.compare_digest(sign_easypost(secret, body).encode(), received):
-            return
     raise SignatureError("no_valid_signature")

@@ -10,7 +10,7 @@ from odoo import models
 from odoo.exceptions import AccessError, UserError
 from odoo.http import request
 
-from ..lib import request_body
+from ..lib import request_body, webhook_access
 
 _logger = logging.getLogger(__name__)
 
@@ -58,7 +58,8 @@ class IrHttp(models.AbstractModel):
         if (request.httprequest.path.startswith(WEBHOOK_PATH)
                 and not isinstance(exception, HTTPException)):
             request_id = uuid.uuid4().hex
-            _logger.error("webhook %s: request %s failed", request.httprequest.path, request_id,
+            _logger.error("webhook %s: request %s failed",
+                          webhook_access.mask_path(request.httprequest.path), request_id,
                           exc_info=exception)
             return webhook_failure(exception, request_id)
         return super()._handle_error(exception)

@@ -27,10 +27,7 @@ AUTH_TYPES = [
 ]
 CODE_RE = re.compile(r"[a-z0-9][a-z0-9_-]{1,62}")  # fullmatch: "$" would accept a final newline
 # The connector's own adapters; a provider addon adds its key (lib/adapters.ondelete).
-ADAPTERS = [
-    ("generic", "Generic (canonical JSON, Standard Webhooks)"),
-    ("easypost", "EasyPost tracker webhooks"),
-]
+ADAPTERS = [("generic", "Generic (canonical JSON, Standard Webhooks)")]
 
 
 class LogisticsBackend(models.Model):

@@ -1,12 +1,19 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+import secrets as pysecrets
 from datetime import timedelta
 
 from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError
 
-PURPOSES = [("inbound", "Webhook verification (inbound)"), ("outbound", "Request signing (outbound)")]
+from ..lib import webhook_access
+
+PURPOSES = [
+    ("inbound", "Webhook verification (inbound)"),
+    ("outbound", "Request signing (outbound)"),
+    ("url_token", "Webhook URL token (inbound)"),
+]
 
 
 class LogisticsBackendSecret(models.Model):
@@ -53,12 +60,14 @@ class LogisticsBackendSecret(models.Model):
         # Created with sudo (nobody below admin may even read it): the caller must still
         # be allowed to change this backend, hence be in its company.
         backend.check_access("write")
-        adapter = backend._adapter()
+        if not value:
+            adapter = backend._adapter()
+            value = {"inbound": adapter.new_secret, "outbound": adapter.new_signing_secret,
+                     "url_token": lambda: pysecrets.token_urlsafe(32)}[purpose]()
         return self.sudo().create({
             "backend_id": backend.id,
             "purpose": purpose,
-            "secret": value or (adapter.new_secret() if purpose == "inbound"
-                                else adapter.new_signing_secret()),
+            "secret": value,
             "expires_at": expires_at,
         })
 
@@ -77,6 +86,8 @@ class LogisticsBackendSecret(models.Model):
         new = self._create_for(backend, purpose=purpose)
         if purpose == "inbound":
             body = self.env._("Webhook secret rotated; previous secrets expire on %s (UTC).", expiry)
+        elif purpose == "url_token":
+            body = self.env._("Webhook URL token rotated; previous tokens expire on %s (UTC).", expiry)
         else:
             body = self.env._("Outbound signing secret rotated; previous secrets expire on %s "
                               "(UTC) and sign requests until then.", expiry)
@@ -124,23 +135,32 @@ class LogisticsBackendSecret(models.Model):
         checked for it on every request.
         """
         self.env.cr.execute(
-            """SELECT id, adapter, paused, integration_user_id, company_id
+            """SELECT id, adapter, paused, integration_user_id, company_id,
+                      webhook_allowlist, webhook_url_token_required
                  FROM logistics_backend WHERE code = %s AND active""",
             [code],
         )
         row = self.env.cr.fetchone()
         if not row:
             return None
-        backend_id, adapter, paused, uid, company_id = row
+        backend_id, adapter, paused, uid, company_id, allowlist, token_required = row
         self.env.cr.execute(
-            """SELECT secret, expires_at FROM logistics_backend_secret
-                WHERE backend_id = %s AND active AND purpose = 'inbound' ORDER BY id DESC""",
+            """SELECT purpose, secret, expires_at FROM logistics_backend_secret
+                WHERE backend_id = %s AND active AND purpose IN ('inbound', 'url_token')
+                ORDER BY id DESC""",
             [backend_id],
         )
-        secrets = tuple(self.env.cr.fetchall())
+        rows = self.env.cr.fetchall()
+        try:
+            networks = webhook_access.parse_allowlist(allowlist)
+        except ValueError:
+            networks = (None,)  # written around the constraint (SQL): nobody is allowed
         return {
             "backend_id": backend_id, "adapter": adapter, "paused": bool(paused),
-            "uid": uid, "company_id": company_id, "secrets": secrets,
+            "uid": uid, "company_id": company_id,
+            "secrets": tuple((s, e) for p, s, e in rows if p == "inbound"),
+            "url_tokens": tuple((s, e) for p, s, e in rows if p == "url_token"),
+            "allowlist": networks, "url_token_required": bool(token_required),
         }
 
     @api.model
@@ -154,6 +174,8 @@ class LogisticsBackendSecret(models.Model):
         return int(row[0]) if row and row[0] else 262144
 
     @api.model
-    def _active_secrets(self, config, now=None):
+    def _active_secrets(self, config, now=None, kind="secrets"):
+        """The unexpired webhook secrets (``kind`` "secrets") or URL tokens ("url_tokens")
+        of a webhook config, newest first."""
         now = now or fields.Datetime.now()
-        return [s for s, expires in config["secrets"] if not expires or expires > now]
+        return [s for s, expires in config[kind] if not expires or expires > now]

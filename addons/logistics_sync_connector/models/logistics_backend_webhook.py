@@ -1,22 +1,87 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
-"""The webhook side of a backend: its URL, secret rotation, and what happens to it when
-the addon of its adapter is uninstalled (lib/adapters.ondelete)."""
+"""The webhook side of a backend: its URL, who may post to it (IP allowlist, URL token),
+secret rotation, and what happens to it when the addon of its adapter is uninstalled
+(lib/adapters.ondelete)."""
 
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..lib import webhook_access
 
 
 class LogisticsBackend(models.Model):
     _inherit = "logistics.backend"
 
     webhook_url = fields.Char(compute="_compute_webhook_url")
+    webhook_allowlist = fields.Text(
+        "Webhook IP Allowlist", tracking=True,
+        help="Addresses or networks (CIDR) that may post this backend's webhooks, one per "
+        "line or separated by commas; empty: any address. Others get 403, before anything "
+        "is read or stored, and an audit row. Behind a proxy, the address is the one the "
+        "proxy saw (proxy_mode, deploy/README.md).",
+    )
+    webhook_url_token_required = fields.Boolean(
+        "Require URL Token", tracking=True,
+        help="Webhooks must be posted to /logistics/webhook/<code>/<token> with one of the "
+        "backend's active URL tokens (for systems that cannot sign their requests); the "
+        "plain URL then gets 401 and an audit row. Tokens are rotated like secrets.",
+    )
+    url_token_ids = fields.One2many(
+        "logistics.backend.secret", "backend_id", "Webhook URL Tokens",
+        domain=[("purpose", "=", "url_token")], groups="logistics_sync.group_logistics_admin",
+    )
+    webhook_token_url = fields.Char(
+        "Webhook URL with Token", compute="_compute_webhook_token_url",
+        groups="logistics_sync.group_logistics_admin",
+    )
 
     @api.depends("code")
     def _compute_webhook_url(self):
         base = self.env["ir.config_parameter"].sudo().get_param("web.base.url", "")
         for rec in self:
             rec.webhook_url = f"{base}/logistics/webhook/{rec.code}" if rec.code else False
+
+    @api.depends("webhook_url", "url_token_ids.secret", "url_token_ids.expires_at")
+    def _compute_webhook_token_url(self):
+        now = fields.Datetime.now()
+        for rec in self:
+            tokens = rec.url_token_ids.filtered(
+                lambda t: t.active and (not t.expires_at or t.expires_at > now)).sorted("id")
+            rec.webhook_token_url = (
+                f"{rec.webhook_url}/{tokens[-1].secret}" if tokens and rec.webhook_url else False)
+
+    @api.constrains("webhook_allowlist")
+    def _check_webhook_allowlist(self):
+        for rec in self:
+            try:
+                webhook_access.parse_allowlist(rec.webhook_allowlist)
+            except ValueError as exc:
+                raise ValidationError(self.env._(
+                    "%(entry)s is not an IP address or network (CIDR, e.g. 192.0.2.0/24 or "
+                    "2001:db8::/32) in the webhook IP allowlist of %(backend)s.",
+                    entry=str(exc), backend=rec.name)) from None
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        records = super().create(vals_list)
+        records._ensure_url_token()
+        return records
+
+    def write(self, vals):
+        res = super().write(vals)
+        if vals.get("webhook_url_token_required"):
+            self._ensure_url_token()
+        return res
+
+    def _ensure_url_token(self):
+        """A backend that requires a URL token gets one when it has none active."""
+        Secret = self.env["logistics.backend.secret"]
+        for rec in self.filtered("webhook_url_token_required"):
+            if not Secret.sudo().search_count(
+                    [("backend_id", "=", rec.id), ("purpose", "=", "url_token")]):
+                rec._create_secret(purpose="url_token")
 
     def action_show_webhook_url(self):
         self.ensure_one()
@@ -35,7 +100,8 @@ class LogisticsBackend(models.Model):
         """The rotation wizard, for the webhook secrets or (button context) the outbound
         signing secrets: the context only picks which; rotating checks the right."""
         self.ensure_one()
-        purpose = "outbound" if self.env.context.get("default_purpose") == "outbound" else "inbound"
+        purpose = self.env.context.get("default_purpose")
+        purpose = purpose if purpose in ("outbound", "url_token") else "inbound"
         return {
             "type": "ir.actions.act_window",
             "res_model": "logistics.secret.rotate.wizard",

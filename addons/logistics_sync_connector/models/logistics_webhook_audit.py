@@ -31,7 +31,7 @@ def cut(value, size=HEADER_BYTES):
 
 
 class LogisticsWebhookAudit(models.Model):
-    """Rejected webhooks (401): one row each, at most N a minute per backend (setting
+    """Rejected webhooks (401, 403): one row each, at most N a minute per backend (setting
     *Rejected webhooks recorded per minute*); beyond that, counted per minute, reason and
     source address in one row each (``dropped_count``)."""
 

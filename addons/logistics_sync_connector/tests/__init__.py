@@ -4,7 +4,6 @@
 from . import (
     test_adapter_addons,
     test_authority,
-    test_easypost,
     test_inbox_jobs,
     test_job_channels,
     test_least_privilege,
@@ -19,6 +18,7 @@ from . import (
     test_trace_lib,
     test_ui,
     test_webhook,
+    test_webhook_access,
     test_webhook_hostile,
     test_webhook_limits,
 )

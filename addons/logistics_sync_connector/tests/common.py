@@ -82,13 +82,14 @@ class WebhookCase(ConnectorMixin, HttpCase):
         return self.url_open(url, data=body, headers=headers, timeout=30)
 
     def post_signed(self, payload, secret=TMS_SECRET, msg_id=None, timestamp=None, url=None,
-                    body=None):
+                    body=None, headers=None):
         body = body if body is not None else json.dumps(payload).encode()
         msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
+        extra = headers or {}
         headers = signatures.standard_headers(secret, msg_id, body,
                                               timestamp=timestamp or int(time.time()))
         headers["Content-Type"] = "application/json"
-        return self.post_raw(url or self.url, body, headers)
+        return self.post_raw(url or self.url, body, {**headers, **extra})
 
     def process(self, backend=None):
         backend = backend or self.backend

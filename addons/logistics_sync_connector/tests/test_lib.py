@@ -10,7 +10,6 @@ import contextlib
 import json
 import socket
 import time
-from pathlib import Path
 
 import requests
 import responses
@@ -19,10 +18,9 @@ from hypothesis import strategies as st
 
 from odoo.tests import common
 
-from ..lib import easypost, events, outbound, signatures
+from ..lib import events, outbound, signatures
 
 SW_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 # ------------------------------------------------------------------ signatures
@@ -36,7 +34,7 @@ STANDARD_REJECTIONS = [
 
 
 class TestSignatures(common.BaseCase):
-    """Standard Webhooks and EasyPost signatures."""
+    """Standard Webhooks signatures."""
 
     def test_standard_webhooks_reference_vector(self):
         headers = {"webhook-id": "msg_p5jXN8AQM9LWM0D4loKWxJek", "webhook-timestamp": "1614265330",
@@ -73,16 +71,6 @@ class TestSignatures(common.BaseCase):
         with self.assertRaises(signatures.SignatureError):
             signatures.verify_standard(headers, b"{ }", [SW_SECRET], now=1000)
 
-    def test_easypost_signature(self):
-        body = (FIXTURES / "easypost_tracker_updated.json").read_bytes()
-        value = signatures.sign_easypost("s3cret", body)
-        self.assertTrue(value.startswith("hmac-sha256-hex="), value)
-        self.assertEqual(len(value), 16 + 64)
-        signatures.verify_easypost({"x-hmac-signature": value}, body, ["old", "s3cret"])
-        for headers, secrets in (({"X-Hmac-Signature": value}, ["other"]), ({}, ["s3cret"]),
-                                 ({"X-Hmac-Signature": value + "0"}, ["s3cret"])):
-            with self.subTest(headers=headers, secrets=secrets), self.assertRaises(signatures.SignatureError):
-                signatures.verify_easypost(headers, body, secrets)
 
 
 # ------------------------------------------------------------------ events
@@ -170,19 +158,6 @@ class TestEvents(common.BaseCase):
             with self.subTest(value=value):
                 self.assertIs(events.is_event_id(value), ok)
 
-    def test_easypost_values_of_the_wrong_type_are_payload_errors(self):
-        """Found by the fuzzer: a dict as tracker id reached a set() in the shipment matching
-        (TypeError) and failed the inbox job of the backend for every message."""
-        for tracker, detail, fragment in EASYPOST_WRONG_TYPES:
-            with self.subTest(fragment=fragment):
-                body = {"object": "Event", "id": "evt_1", "description": "tracker.updated",
-                        "result": dict({"object": "Tracker", "id": "trk_1", "tracking_code": "EZ1",
-                                        "tracking_details": [dict({"status": "in_transit",
-                                                                   "datetime": "2026-11-20T14:03:00Z"}, **detail)]},
-                                       **tracker)}
-                with self.assertRaisesRegex(events.PayloadError, fragment):
-                    easypost.parse_easypost(json.dumps(body).encode())
-
     def test_canonical_event_keys_fit_an_index(self):
         ok = {"event_id": "e", "code": "delivered", "occurred_at": events.parse_datetime("2026-11-20T14:03:00Z")}
         events.CanonicalEvent(**ok, shipment_external_id="é" * 512)  # 1024 bytes
@@ -197,34 +172,6 @@ class TestEvents(common.BaseCase):
         import jsonschema
 
         jsonschema.Draft202012Validator.check_schema(events.load_schema())
-
-
-# ------------------------------------------------------------------ easypost
-class TestEasyPost(common.BaseCase):
-    """EasyPost tracker events."""
-
-    def test_easypost_fixture_parsing_and_stable_ids(self):
-        created_id, created = easypost.parse_easypost((FIXTURES / "easypost_tracker_created.json").read_bytes())
-        updated_id, updated = easypost.parse_easypost((FIXTURES / "easypost_tracker_updated.json").read_bytes())
-        self.assertTrue(created_id.startswith("evt_"), created_id)
-        self.assertNotEqual(updated_id, created_id)
-        self.assertEqual([e.code for e in updated], ["pre_transit", "pre_transit", "in_transit",
-                                                     "out_for_delivery", "delivered"])
-        self.assertEqual(created[0].event_id, updated[0].event_id, "the same detail keeps its id")
-        delivered = updated[-1]
-        self.assertEqual((delivered.pod_signed_by, delivered.tracking_number, delivered.shipment_external_id),
-                         ("John Tester", "EZ4000000004", "trk_c8e0edb5bb284caa934a0d3db23a148z"))
-        self.assertEqual(updated[2].detail, "received_at_origin_facility")
-        self.assertTrue(all(e.pod_signed_by is None for e in updated[:-1]))
-
-    def test_easypost_other_events_and_malformed(self):
-        self.assertEqual(
-            easypost.parse_easypost(b'{"object": "Event", "id": "evt_1", "description": "batch.updated"}'),
-            ("evt_1", []))
-        for body in (b"[]", b'{"object": "Event"}', b'{"object": "Event", "id": "e", "description": "tracker.updated"}',
-                     b'{"object": "Event", "id": "e", "description": "tracker.updated", "result": {"object": "Tracker", "id": "t", "tracking_details": [{"status": "delivered", "datetime": "never"}]}}'):
-            with self.subTest(body=body), self.assertRaises(events.PayloadError):
-                easypost.parse_easypost(body)
 
 
 # ------------------------------------------------------------------ outbound
@@ -345,52 +292,37 @@ class TestFuzz(common.BaseCase):
     @settings(max_examples=400, deadline=None)
     @given(st.binary(max_size=512))
     def test_fuzz_parsers_raise_only_payload_errors(self, body):
-        for parse in (events.parse_generic, easypost.parse_easypost):
-            with contextlib.suppress(events.PayloadError):
-                parse(body)
+        with contextlib.suppress(events.PayloadError):
+            events.parse_generic(body)
 
     @settings(max_examples=400, deadline=None)
     @given(json_values, st.sampled_from(["events", "milestone", "shipment", "result", "tracking_details"]))
     def test_fuzz_structured_json(self, value, key):
-        for data in (value, {key: value}, {"object": "Event", "id": "e", "description": "tracker.updated",
-                                           "result": {"object": "Tracker", "id": "t", key: value}}):
-            body = json.dumps(data).encode()
-            for parse in (events.parse_generic, easypost.parse_easypost):
-                with contextlib.suppress(events.PayloadError):
-                    parse(body)
+        for data in (value, {key: value}):
+            with contextlib.suppress(events.PayloadError):
+                events.parse_generic(json.dumps(data).encode())
 
     @settings(max_examples=300, deadline=None)
-    @given(st.fixed_dictionaries({}, optional={k: junk_or_text for k in ("id", "tracking_code", "carrier", "signed_by")}),
-           st.lists(st.fixed_dictionaries({"status": st.sampled_from(["in_transit", "delivered"]) | junk_or_text,
-                                           "datetime": extreme_datetimes},
-                                          optional={"status_detail": junk_or_text, "message": junk_or_text,
-                                                    "tracking_location": junk_or_text}), max_size=3),
-           extreme_datetimes)
-    def test_fuzz_parsed_events_are_storable(self, tracker, details, occurred_at):
-        """Whatever the parsers accept can be matched and stored: strings or None, no NUL."""
-        easypost_body = {"object": "Event", "id": "e", "description": "tracker.updated",
-                         "result": dict({"object": "Tracker", "tracking_details": details}, **tracker)}
-        generic_body = dict(_event(occurred_at=occurred_at), shipment={"reference": "S1", "external_id": tracker.get("id")})
-        for parse, body in ((easypost.parse_easypost, easypost_body), (events.parse_generic, generic_body)):
-            try:
-                _id, parsed = parse(json.dumps(body).encode())
-            except events.PayloadError:
-                continue
-            for event in parsed:
-                hash((event.shipment_external_id, event.tracking_number, event.shipment_reference, event.code))
-                for name in ("event_id", "code", "shipment_reference", "shipment_external_id", "tracking_number",
-                             "carrier", "location", "detail", "pod_signed_by"):
-                    value = getattr(event, name)
-                    self.assertTrue(value is None or (isinstance(value, str) and "\x00" not in value), (name, value))
+    @given(junk_or_text, extreme_datetimes)
+    def test_fuzz_parsed_events_are_storable(self, external_id, occurred_at):
+        """Whatever the parser accepts can be matched and stored: strings or None, no NUL."""
+        body = dict(_event(occurred_at=occurred_at), shipment={"reference": "S1", "external_id": external_id})
+        try:
+            _id, parsed = events.parse_generic(json.dumps(body).encode())
+        except events.PayloadError:
+            return
+        for event in parsed:
+            for name in ("event_id", "code", "shipment_reference", "shipment_external_id", "location", "detail",
+                         "pod_signed_by"):
+                value = getattr(event, name)
+                self.assertTrue(value is None or (isinstance(value, str) and "\x00" not in value), (name, value))
 
     @settings(max_examples=300, deadline=None)
     @given(st.dictionaries(st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature",
                                             "X-Hmac-Signature"]), st.text(max_size=80)), st.binary(max_size=64))
     def test_fuzz_verifiers_raise_only_signature_errors(self, headers, body):
-        for verify in (lambda: signatures.verify_standard(headers, body, [SW_SECRET, "plain"]),
-                       lambda: signatures.verify_easypost(headers, body, ["plain"])):
-            with self.assertRaises(signatures.SignatureError):
-                verify()
+        with self.assertRaises(signatures.SignatureError):
+            signatures.verify_standard(headers, body, [SW_SECRET, "plain"])
 
     @settings(max_examples=600, deadline=None)
     @given(near_valid_events | json_values)

@@ -5,10 +5,10 @@ import json
 from pathlib import Path
 
 from odoo import Command
+from odoo.addons.logistics_sync_connector.tests.common import WebhookCase
 from odoo.tests import tagged
 
-from ..lib import signatures
-from .common import WebhookCase
+from ..lib import easypost
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "easypost-test-secret"
@@ -35,7 +35,7 @@ class TestEasyPostWebhook(WebhookCase):
     def post_easypost(self, name, secret=SECRET):
         body = (FIXTURES / name).read_bytes()
         headers = {"Content-Type": "application/json",
-                   "X-Hmac-Signature": signatures.sign_easypost(secret, body)}
+                   "X-Hmac-Signature": easypost.sign_easypost(secret, body)}
         return self.post_raw("/logistics/webhook/test-easypost", body, headers)
 
     def test_default_status_map_is_editable_data(self):
@@ -83,7 +83,7 @@ class TestEasyPostWebhook(WebhookCase):
 
     def test_event_without_id_is_quarantined(self):
         body = json.dumps({"object": "Event", "description": "tracker.updated"}).encode()
-        headers = {"X-Hmac-Signature": signatures.sign_easypost(SECRET, body)}
+        headers = {"X-Hmac-Signature": easypost.sign_easypost(SECRET, body)}
         response = self.post_raw("/logistics/webhook/test-easypost", body, headers)
         self.assertEqual(response.status_code, 400)
         self.assertEqual(self.messages(self.easypost).state, "invalid")
@@ -97,7 +97,7 @@ class TestEasyPostWebhook(WebhookCase):
         bad["result"]["id"] = {"unexpected": "object"}
         for event in (bad, good):
             body = json.dumps(event).encode()
-            headers = {"X-Hmac-Signature": signatures.sign_easypost(SECRET, body)}
+            headers = {"X-Hmac-Signature": easypost.sign_easypost(SECRET, body)}
             self.assertEqual(self.post_raw("/logistics/webhook/test-easypost", body, headers).status_code, 202)
         self.process(self.easypost)
         messages = self.messages(self.easypost)
@@ -108,7 +108,7 @@ class TestEasyPostWebhook(WebhookCase):
     def test_event_id_nul_or_too_long_is_quarantined(self):
         for event_id in ("evt_\u0000", "evt_" + "x" * 300):
             body = json.dumps({"object": "Event", "id": event_id, "description": "batch.created"}).encode()
-            headers = {"X-Hmac-Signature": signatures.sign_easypost(SECRET, body)}
+            headers = {"X-Hmac-Signature": easypost.sign_easypost(SECRET, body)}
             response = self.post_raw("/logistics/webhook/test-easypost", body, headers)
             self.assertEqual(response.status_code, 400, response.text)
             message = self.env["logistics.sync.message"].browse(response.json()["message_id"])

@@ -9,13 +9,27 @@ backend's status map is looked up with ``status:status_detail`` first, then
 ``status``. EasyPost resends the whole history with every update, so a detail's
 event id is derived from the tracker id and the detail itself (stable across
 updates), and the milestone dedup does the rest. ``signed_by`` is the POD.
+
+Signatures: ``X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256 of the raw body>``,
+keyed with the NFKD-normalised webhook secret, as EasyPost documents it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import secrets as pysecrets
+import unicodedata
+from collections.abc import Iterable, Mapping
 
-from .events import CanonicalEvent, PayloadError, parse_datetime, parse_json
+from odoo.addons.logistics_sync_connector.lib import adapters, events, outbound
+from odoo.addons.logistics_sync_connector.lib.events import (
+    CanonicalEvent,
+    PayloadError,
+    parse_datetime,
+    parse_json,
+)
+from odoo.addons.logistics_sync_connector.lib.signatures import SignatureError, header
 
 HANDLED = ("tracker.created", "tracker.updated")
 IGNORED_STATUSES = ("unknown",)
@@ -109,3 +123,67 @@ def parse_easypost(body: bytes) -> tuple[str, list[CanonicalEvent]]:
             raw=detail,
         ))
     return event_id, events
+
+
+# ---------------------------------------------------------------- signatures
+EASYPOST_HEADER = "X-Hmac-Signature"
+EASYPOST_PREFIX = "hmac-sha256-hex="
+
+
+def _easypost_key(secret: str) -> bytes:
+    return unicodedata.normalize("NFKD", secret).encode()
+
+
+def sign_easypost(secret: str, body: bytes) -> str:
+    return EASYPOST_PREFIX + hmac.new(_easypost_key(secret), body, hashlib.sha256).hexdigest()
+
+
+def verify_easypost(headers: Mapping, body: bytes, secrets: Iterable[str]) -> None:
+    value = header(headers, EASYPOST_HEADER)
+    if not value:
+        raise SignatureError("missing_headers", f"{EASYPOST_HEADER} header is required")
+    secrets = list(secrets)
+    if not secrets:
+        raise SignatureError("no_secret", "no active secret for this backend")
+    received = value.strip().encode()
+    for secret in secrets:
+        if hmac.compare_digest(sign_easypost(secret, body).encode(), received):
+            return
+    raise SignatureError("no_valid_signature")
+
+
+# ---------------------------------------------------------------- adapter
+@adapters.register
+class EasyPostAdapter(adapters.Adapter):
+    """EasyPost tracker webhooks (tracker.created / tracker.updated Event objects)."""
+
+    key = "easypost"
+    label = "EasyPost tracker webhooks"
+
+    def new_secret(self):
+        return pysecrets.token_urlsafe(32)
+
+    def verify(self, headers, body, secrets, now=None):
+        verify_easypost(headers, body, secrets)
+        return None
+
+    def message_id(self, headers, body, signed_id):
+        data = parse_json(body)
+        event_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(event_id, str) or not event_id:
+            raise PayloadError("EasyPost Event without an id")
+        return events.check_event_id(event_id, "EasyPost Event id")
+
+    def parse(self, body):
+        return parse_easypost(body)[1]
+
+    def default_status_map(self):
+        mapping = dict(EASYPOST_STATUS_MAP)
+        mapping.update(EASYPOST_DETAIL_MAP)
+        return {k: v for k, v in mapping.items() if v and v[0]}
+
+    def send(self, *args, **kwargs):
+        raise NotImplementedError("EasyPost backends only receive tracking webhooks")
+
+    def test_connection(self, settings):
+        return outbound.SendResult("fail", None, None, "EasyPost backends are inbound only", "", 0.0)
