@@ -7,7 +7,8 @@ point the inbox job calls, with tracking disabled as the inbox does), each with 
 event for every one of ``--shipments`` shipments (about the shipments of one 2 MiB inbox
 batch of the soak's spread layout), in event-time order: pass k finds k - 1 milestones
 per shipment. Per pass: the peak of Python's allocations during the batch
-(tracemalloc), the time, and this process's heap (RssAnon) after it. A batch whose peak grows with k reads the histories.
+(tracemalloc), the time, and this process's heap (RssAnon) after it. A batch whose
+peak grows with k holds the histories.
 """
 
 import argparse

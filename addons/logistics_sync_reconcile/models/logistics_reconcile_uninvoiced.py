@@ -3,6 +3,7 @@
 
 from odoo import fields, models
 from odoo.addons.logistics_sync.lib.states import DELIVERED
+from odoo.tools import SQL
 
 from .logistics_reconcile_mixin import SALE_LINE_COLUMNS, SHIPMENT_COLUMNS
 
@@ -32,12 +33,13 @@ class LogisticsReconcileUninvoiced(models.Model):
     amount_at_stake = fields.Monetary(readonly=True, currency_field="currency_id")
 
     def init(self):
-        super().init()
+        res = super().init()
         # The lines with an amount at stake: a few percent of all lines. Without it the
         # view read every line of every delivered order (docs/performance.md).
-        self.env.cr.execute(f"""
-            CREATE INDEX IF NOT EXISTS logistics_reconcile_sale_line_uninvoiced_index
-                ON sale_order_line (order_id) WHERE {UNINVOICED_LINE}""")
+        self.env.cr.execute(SQL(
+            "CREATE INDEX IF NOT EXISTS logistics_reconcile_sale_line_uninvoiced_index"
+            " ON sale_order_line (order_id) WHERE %s", SQL(UNINVOICED_LINE)))
+        return res
 
     def _view_query(self):
         # The order's currency and the current milestone's source are subqueries: read
