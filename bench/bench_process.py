@@ -13,8 +13,9 @@ Everything goes through a real server started as `make run` starts it, on 127.0.
 * --scrape-metrics N: during the lag run, GET /logistics/metrics every N seconds (as
   Prometheus would; a token is set in the database first), to compare the lag p95 with
   and without scraping (--backlogs "" runs the lag part only);
-* soak (--soak-events N): one large backlog drained with RSS sampled every 5 s, to show
-  that memory does not grow with the number of events.
+* soak (--soak-events N): one large backlog drained with the memory of each server
+  process sampled every 10 s and printed after every --soak-mark events (100,000), to
+  show that memory does not grow with the number of events.
 A backlog goes to fresh shipments, --events-per-shipment each (default 10, a realistic
 history): picked up, in transit (several times), out for delivery, delivered, in event-time
 order, spread so that every batch touches many shipments and derives real state changes
@@ -170,10 +171,13 @@ def warm_up(port, workers):
         t.join()
 
 
-def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, profile=None):
+def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, profile=None,
+          mark_every=0):
     """Drain a full inbox with the server and its runner: the backend is paused while
     the server starts and its workers load the registry, then resumed, and timed until
     nothing is pending (``with_start_s`` also counts the server start).
+    With ``mark_every`` (events), the memory of every server process is also sampled
+    and printed each time that many more events are applied (``marks``).
     With ``profile`` (a file path), py-spy samples every server process meanwhile and
     writes collapsed stacks there (``py-spy`` must be installed: pip install py-spy)."""
     conn = connect(db)
@@ -186,18 +190,35 @@ def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, prof
     spy = py_spy(proc.pid, profile, idle=True) if profile else None
     backend_action(db, conf, "action_resume")
     ready = time.monotonic()
-    samples, next_sample = [], ready
+    samples, next_sample, marks, next_mark = [], ready, [], mark_every
+    per_message = expect_events / pending if pending else 0
+
+    def sample(now):
+        applied = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone")
+        memory = memory_mib([proc.pid] + child_pids(proc.pid))
+        return (round(now - ready, 1), applied - milestones_before,
+                round(sum(m["rss"] for m in memory.values()), 1),
+                round(sum(m["pss"] for m in memory.values()), 1), memory)
+
     try:
         while time.monotonic() - ready < timeout:
             now = time.monotonic()
             if now >= next_sample:
-                applied = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone")
-                memory = memory_mib([proc.pid] + child_pids(proc.pid))
-                samples.append((round(now - ready, 1), applied - milestones_before,
-                                round(sum(m["rss"] for m in memory.values()), 1),
-                                round(sum(m["pss"] for m in memory.values()), 1), memory))
+                samples.append(sample(now))
                 next_sample = now + sample_every
-            if not scalar(conn, "SELECT count(*) FROM logistics_sync_message WHERE state = 'pending'"):
+            left = scalar(conn, "SELECT count(*) FROM logistics_sync_message WHERE state = 'pending'")
+            # Messages done (cheap, every 0.2 s) tell when a mark is near; the milestones
+            # are counted only then.
+            if mark_every and (pending - left) * per_message >= next_mark:
+                mark = sample(now)
+                if mark[1] >= next_mark or not left:
+                    marks.append(mark)
+                    heaps = ", ".join(f"{pid}: {m['anon']:.0f}" for pid, m in sorted(mark[4].items()))
+                    print(f"{mark[1]:>9,} events applied at {mark[0]:7.1f} s: RSS {mark[2]:.0f} MiB, "
+                          f"PSS {mark[3]:.0f} MiB; heap (RssAnon, MiB) per process {heaps}",
+                          flush=True)
+                    next_mark = (mark[1] // mark_every + 1) * mark_every
+            if not left:
                 break
             time.sleep(0.2)
         done = time.monotonic()
@@ -217,7 +238,7 @@ def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, prof
             "with_start_s": done - launched,
             "rss_first_mib": samples[0][2] if samples else None,
             "rss_max_mib": max((s[2] for s in samples), default=None), "rss_end_mib": rss_end,
-            "states": json.dumps(states), "samples": samples}
+            "states": json.dumps(states), "samples": samples, "marks": marks}
 
 
 METRICS_TOKEN = "bench-metrics-token"
@@ -351,6 +372,9 @@ def main():
     parser.add_argument("--rate", type=float, default=100)
     parser.add_argument("--lag-seconds", type=float, default=30)
     parser.add_argument("--soak-events", type=int, default=0)
+    parser.add_argument("--soak-mark", type=int, default=100000, metavar="EVENTS",
+                        help="during the soak, print the memory of the server processes each "
+                             "time this many more events are applied")
     parser.add_argument("--scrape-metrics", type=float, default=0, metavar="SECONDS",
                         help="during the lag run, GET /logistics/metrics every SECONDS")
     parser.add_argument("--soak-layout", choices=("spread", "grouped"), default="spread",
@@ -384,15 +408,18 @@ def main():
                        max(1, args.soak_events // args.events_per_shipment))
         fill(args.db, args.conf, refs, args.soak_events, f"s{workers}", per_request=500,
              layout=args.soak_layout)
-        result = drain(args.db, args.conf, workers, args.soak_events, sample_every=10.0)
+        result = drain(args.db, args.conf, workers, args.soak_events, sample_every=10.0,
+                       mark_every=args.soak_mark)
         soak.append(result)
         pids = sorted({pid for sample in result["samples"] for pid in sample[4]})
-        table(f"Soak: {args.soak_events:,} events, memory of the server processes over time "
-              "(RSS and PSS summed; own heap = RssAnon of each process)", [
-            {"t_s": t, "events_applied": n, "rss_mib": r, "pss_mib": p,
-             **{f"anon_{pid}": round(m[pid]["anon"], 1) for pid in m}}
-            for t, n, r, p, m in result["samples"]],
-            ["t_s", "events_applied", "rss_mib", "pss_mib", *(f"anon_{pid}" for pid in pids)])
+        for title, samples in (("over time", result["samples"]),
+                               (f"every {args.soak_mark:,} events", result["marks"])):
+            table(f"Soak: {args.soak_events:,} events, memory of the server processes {title} "
+                  "(RSS and PSS summed; own heap = RssAnon of each process)", [
+                {"t_s": t, "events_applied": n, "rss_mib": r, "pss_mib": p,
+                 **{f"anon_{pid}": round(m[pid]["anon"], 1) for pid in m}}
+                for t, n, r, p, m in samples],
+                ["t_s", "events_applied", "rss_mib", "pss_mib", *(f"anon_{pid}" for pid in pids)])
     if drains:
         table("Drain: backlog applied by the queue_job jobs (backend resumed -> inbox empty)", drains,
               ["workers", "messages", "events", "expected", "seconds", "events_per_s",

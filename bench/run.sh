@@ -6,6 +6,7 @@
 #   bash bench/run.sh scale [args]         (webhook ingestion: workers, two nodes behind nginx)
 #   bash bench/run.sh outbound [args]      (outbound delivery rate, drain after an outage)
 #   bash bench/run.sh sustain [args]       (the highest steady webhook rate with lag p95 < 2 s)
+#   bash bench/run.sh batch_memory [args]  (memory of one inbox batch as histories grow, in process)
 # Each prints a table and writes bench/results/<name>.json.
 source "$(dirname "$0")/../scripts/common.sh"
 name="${1:?usage: bench/run.sh <reconcile|ingest|process|scale|outbound|...> [args]}"; shift

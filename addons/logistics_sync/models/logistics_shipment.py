@@ -283,8 +283,7 @@ class LogisticsShipment(models.Model):
         # Row locks only: every locked shipment is written below (derived fields) or
         # touched, which is what makes a concurrent batch fail and retry (see the lock).
         shipments._logistics_lock(touch=False)
-        rows = Milestone._state_rows(shipment_ids=shipment_ids)
-        key_to_id = {(r.shipment_id, r.code_id, r.occurred_at): r.id for r in rows}
+        key_to_id = Milestone._ids_of_keys({Milestone._key_of(v) for v in prepared})
         first_of_key, to_create = {}, []
         for vals in prepared:
             key = Milestone._key_of(vals)
@@ -298,7 +297,7 @@ class LogisticsShipment(models.Model):
                                  False, None, v.get("pod_signed_by") or None,
                                  v.get("pod_document_url") or None, v.get("reason_id") or None)
                     for i, v in enumerate(to_create)]
-        derived = shipments._logistics_derive(rows + new_rows)
+        derived = shipments._logistics_derive_chunked(new_rows)
         created = Milestone._insert_milestones([
             dict(vals, effect=derived["effects"][("new", i)]) for i, vals in enumerate(to_create)])
         new_ids = {("new", i): milestone_id for i, milestone_id in enumerate(created.ids)}

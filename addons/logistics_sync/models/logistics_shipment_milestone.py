@@ -214,6 +214,26 @@ class LogisticsShipmentMilestone(models.Model):
         return [MilestoneRow._make(row) for row in self.env.cr.fetchall()]
 
     @api.model
+    def _ids_of_keys(self, keys):
+        """{(shipment id, code id, event time): id} of the stored milestones with these
+        keys (see :meth:`_key_of`): deduplication reads only these, through the unique
+        index, not the shipments' whole histories."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        self.flush_model()
+        self.env.cr.execute(
+            """SELECT m.shipment_id, m.code_id, m.occurred_at, m.id
+                 FROM unnest(%s::int[], %s::int[], %s::timestamp[]) AS k(shipment_id, code_id,
+                                                                         occurred_at)
+                 JOIN logistics_shipment_milestone m
+                   ON m.shipment_id = k.shipment_id AND m.code_id = k.code_id
+                  AND m.occurred_at = k.occurred_at""",
+            [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]],
+        )
+        return {(s, c, t): i for s, c, t, i in self.env.cr.fetchall()}
+
+    @api.model
     def _insert_duplicates(self, vals_list):
         """Record duplicate reports in bulk (a replayed day of events is thousands)."""
         Duplicate = self.env["logistics.shipment.milestone.duplicate"]

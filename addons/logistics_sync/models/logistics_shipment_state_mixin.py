@@ -35,6 +35,9 @@ class LogisticsShipmentStateMixin(models.AbstractModel):
     # The others (state, POD flags) join them in the same UPDATEs, or go through the
     # ORM, one write per distinct value, for chatter tracking or an extension's write
     # (see _logistics_orm_write_needed).
+    # Shipments whose milestones a derivation reads and holds at once (memory bound).
+    _logistics_derive_chunk = 1000
+
     _LOGISTICS_SQL_FIELDS = (
         "current_milestone_id", "current_reason_id", "last_event_at", "date_picked_up",
         "date_delivered", "pod_date", "pod_document_url",
@@ -91,17 +94,40 @@ class LogisticsShipmentStateMixin(models.AbstractModel):
     def _logistics_recompute_state(self, rows=None):
         """Derive state, current milestone, dates and POD from the milestones.
 
-        Reads the milestones of all shipments with one query (or takes ``rows``, all
-        of them as :meth:`logistics.shipment.milestone._state_rows` returns them) and
-        writes effects and derived fields in bulk: this runs once per inbox batch over
-        thousands of shipments.
+        Reads the milestones of the shipments chunk by chunk (see
+        :meth:`_logistics_derive_chunked`; or takes ``rows``, all of them as
+        :meth:`logistics.shipment.milestone._state_rows` returns them) and writes effects
+        and derived fields in bulk.
         """
         if not self:
             return
-        if rows is None:
-            self.flush_recordset()
-            rows = self.env["logistics.shipment.milestone"]._state_rows(shipment_ids=self.ids)
-        self._logistics_write_derived(self._logistics_derive(rows))
+        derived = self._logistics_derive_chunked() if rows is None else self._logistics_derive(rows)
+        self._logistics_write_derived(derived)
+
+    def _logistics_derive_chunked(self, new_rows=()):
+        """:meth:`_logistics_derive` of these shipments from their stored milestones and
+        ``new_rows`` (milestones not inserted yet, under provisional keys), for at most
+        ``_logistics_derive_chunk`` shipments at a time.
+
+        An inbox batch spans thousands of shipments: holding all their histories at
+        once made each batch's memory, and the workers' heaps, grow with the length of
+        the histories. A chunk's milestones are let go before the next chunk is read;
+        what is kept (the changes) is bounded by the batch.
+        """
+        Milestone = self.env["logistics.shipment.milestone"]
+        new_of = defaultdict(list)
+        for r in new_rows:
+            new_of[r.shipment_id].append(r)
+        derived = {"effects": {}, "changes": {}}
+        ids, size = sorted(self.ids), self._logistics_derive_chunk
+        for start in range(0, len(ids), size):
+            chunk = self.browse(ids[start:start + size])
+            rows = Milestone._state_rows(shipment_ids=chunk.ids)
+            rows += [r for shipment_id in chunk.ids for r in new_of.pop(shipment_id, ())]
+            part = chunk._logistics_derive(rows)
+            derived["effects"].update(part["effects"])
+            derived["changes"].update(part["changes"])
+        return derived
 
     @api.model
     def _logistics_derive_rows(self, rows):

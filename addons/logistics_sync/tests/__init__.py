@@ -3,6 +3,7 @@
 
 from . import (
     test_concurrency,
+    test_derive_chunks,
     test_facts_readonly,
     test_picking,
     test_security,

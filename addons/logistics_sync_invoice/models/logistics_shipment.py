@@ -23,8 +23,10 @@ class LogisticsShipment(models.Model):
     invoice_released = fields.Boolean(compute="_compute_invoice_released", store=True, index=True)
     # Stored: the release decision is taken by whoever applies milestones (an
     # integration user), who needs no access to sale orders for it.
+    # Indexed for the metrics' count of on-POD shipments held (few are on POD).
     invoice_policy = fields.Selection(
-        related="sale_id.logistics_invoice_policy", string="Invoice Release", store=True)
+        related="sale_id.logistics_invoice_policy", string="Invoice Release", store=True,
+        index="btree_not_null")
 
     # What the release path alone writes (a released shipment is no longer due).
     _LOGISTICS_RELEASE_FIELDS = ("invoice_ids", "invoice_released", "invoice_release_ids")

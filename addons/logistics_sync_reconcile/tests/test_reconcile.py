@@ -27,6 +27,7 @@ class TestReconciliation(InvoiceReleaseCase):
         row = self.rows("logistics.reconcile.uninvoiced", shipment_id=shipment.id)
         self.assertEqual(len(row), 1)
         self.assertEqual(row.amount_at_stake, 1000.0)
+        self.assertEqual(row.currency_id, order.currency_id)
         self.assertEqual(row.source, "test")
         self.assertTrue(row.pod_received)
         row.with_user(self.manager).action_release_invoices()
