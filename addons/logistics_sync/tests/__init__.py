@@ -4,6 +4,7 @@
 from . import (
     test_concurrency,
     test_facts_readonly,
+    test_fulfillment,
     test_picking,
     test_security,
     test_shipment_milestones,
