@@ -7,6 +7,7 @@ from . import logistics_company_guard
 from . import (
     account_move,
     ir_http,
+    logistics_backend_inbound,
     logistics_backend,
     logistics_backend_circuit,
     logistics_backend_flow,
@@ -14,6 +15,8 @@ from . import (
     logistics_backend_status_map,
     logistics_inbox,
     logistics_inbox_store,
+    logistics_inbox_typed,
+    logistics_inbox_fulfillment,
     logistics_outbox,
     logistics_outbox_batch,
     logistics_shipment,
