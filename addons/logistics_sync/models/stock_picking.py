@@ -92,7 +92,8 @@ class StockPicking(models.Model):
         ``delivery`` (a delivery reference, optional: else the oldest open one), ``lines``
         ``[{"product": product.product, "sku": str, "quantity": float, "uom": name or
         None, "lots": [{"name": str, "quantity": float}], "location": stock.location or
-        None}]``, optionally ``carrier`` (delivery.carrier) and ``tracking_number``.
+        None}]``, optionally ``carrier`` (delivery.carrier), ``tracking_number`` and
+        ``shipped_at`` (naive UTC).
 
         Raises :class:`FulfillmentMismatch` (nothing written) when the lines do not match
         the delivery. Returns ``{"status": "applied"|"duplicate", "picking", "backorder",
@@ -119,6 +120,8 @@ class StockPicking(models.Model):
             picking.write(update)
         before = order.picking_ids
         picking.with_context(cancel_backorder=False)._action_done()
+        if shipped.get("shipped_at"):
+            picking.date_done = shipped["shipped_at"]  # when it left, not when we heard
         backorder = order.picking_ids - before
         if not picking.logistics_shipment_id:
             self.env["logistics.shipment"]._create_from_pickings(picking)

@@ -24,6 +24,7 @@ from . import (
     logistics_sync_message,
     logistics_sync_message_trace,
     logistics_webhook_audit,
+    res_company,
     res_config_settings,
     sale_order,
     stock_move,
