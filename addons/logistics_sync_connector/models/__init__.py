@@ -13,6 +13,7 @@ from . import (
     logistics_backend_flow,
     logistics_backend_secret,
     logistics_backend_status_map,
+    logistics_backend_xref,
     logistics_inbox,
     logistics_inbox_store,
     logistics_inbox_typed,

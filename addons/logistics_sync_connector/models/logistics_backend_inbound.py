@@ -21,6 +21,10 @@ class LogisticsBackendInbound(models.AbstractModel):
         tracking=True,
         help="fulfillment.acknowledged / rejected / shipped events about the order releases "
         "of this backend's company (a warehouse). Others are kept unapplied, as unauthorized.")
+    xref_ids = fields.One2many(
+        "logistics.backend.xref", "backend_id", "Cross-References", copy=True,
+        help="This system's codes for products, locations and carriers. Without one, a product "
+        "is found by its internal reference, a location by its warehouse's short name or barcode.")
     deprecated_event_count = fields.Integer(
         "Deprecated Events", readonly=True, copy=False,
         help="Events this system sent in a deprecated schema version: applied all the same; "
