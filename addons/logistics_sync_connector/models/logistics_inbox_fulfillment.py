@@ -108,16 +108,5 @@ class LogisticsInboxFulfillment(models.AbstractModel):
     def _fulfillment_resolve(self, backend, kind, codes, env):
         """{code: record, in ``env``}: the backend's cross-references (and their
         fallbacks), read as the integration user."""
-        if "logistics.backend.xref" in self.env:
-            found = self.env["logistics.backend.xref"]._resolve(backend, kind, codes)
-        else:  # until the cross-references are merged: the internal reference, the warehouse
-            company = [("company_id", "in", [False, backend.company_id.id])]
-            if kind == "product":
-                found = {p.default_code: p for p in self.env["product.product"].search(
-                    [("default_code", "in", codes), *company])}
-            elif kind == "location":
-                found = {w.code: w.lot_stock_id for w in self.env["stock.warehouse"].search(
-                    [("code", "in", codes), *company])}
-            else:
-                found = {}
+        found = self.env["logistics.backend.xref"]._resolve(backend, kind, codes)
         return {code: record.with_env(env) for code, record in found.items()}

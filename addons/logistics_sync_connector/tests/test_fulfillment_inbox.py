@@ -92,8 +92,10 @@ class TestFulfillmentInbox(WebhookCase):
         self.assertIn("A-100: 11 Units shipped, 10 open on", over.error)
         self.assertEqual(delivery.state, "assigned")
         self.assertFalse(delivery.move_line_ids.filtered("picked"))
-        # The warehouse's SKU becomes known to Odoo: the replay applies.
-        self.product.default_code = "WMS-A100"
+        # The warehouse's SKU becomes known to Odoo (a cross-reference): the replay applies.
+        self.env["logistics.backend.xref"].create({
+            "backend_id": self.backend.id, "kind": "product", "external_code": "WMS-A100",
+            "product_id": self.product.id})
         message.action_replay()
         self.process()
         self.assertEqual(message.state, "done", message.error)
