@@ -4,6 +4,8 @@ parts (7 then 3) with lots; each part validates its delivery, gets its shipment,
 proof of delivery from the TMS releases one invoice. Replays change nothing."""
 
 import json
+import subprocess
+import sys
 import time
 import uuid
 
@@ -12,7 +14,7 @@ import requests
 
 from .conftest import wait_until
 from .fake_receiver import FakeReceiver
-from .test_e2e_webhooks import DEMO_SECRET, recent
+from .test_e2e_webhooks import DEMO_SECRET, REPO, recent
 from .test_lib_signing import sign_standard
 
 pytestmark = pytest.mark.e2e
@@ -156,3 +158,36 @@ def test_wms_ships_in_two_parts_and_each_part_is_invoiced_on_its_pod(odoo_server
     (line,) = s.call("sale.order.line", "search_read", [["order_id", "=", order]],
                      fields=["qty_delivered", "qty_invoiced"])
     assert (line["qty_delivered"], line["qty_invoiced"]) == (10, 10)
+
+
+def test_demo_script_posts_fulfillment_events_to_the_demo_wms(odoo_server):
+    """The newcomer's story after `make run`: the demo WMS answers a demo order and
+    ships it with scripts/post-demo-event.py."""
+    s = odoo_server
+    s.login()
+    (order,) = s.call("sale.order", "search_read", [["state", "=", "sale"],
+                      ["picking_ids.state", "=", "assigned"], ["picking_ids.picking_type_code", "=", "outgoing"]],
+                      fields=["name", "order_line", "picking_ids"], limit=1)
+    lines = s.call("sale.order.line", "search_read", [["order_id", "=", order["id"]],
+                   ["product_id.type", "=", "consu"]], fields=["product_id", "product_uom_qty"])
+    codes = {p["id"]: p["default_code"] for p in s.call(
+        "product.product", "read", [line["product_id"][0] for line in lines], ["default_code"])}
+
+    def run(*args):
+        out = subprocess.run([sys.executable, str(REPO / "scripts" / "post-demo-event.py"),
+                              "--url", f"{s.url}/logistics/webhook/demo-wms", "--order", order["name"],
+                              "--occurred-at", recent(), *args],
+                             capture_output=True, text=True, timeout=60).stdout
+        assert out.startswith("202 "), out
+        message_id = json.loads(out[4:])["message_id"]
+        return wait_until(lambda: (lambda m: m["state"] not in ("pending", "received") and m)(s.call(
+            "logistics.sync.message", "read", [message_id], ["state", "error"])[0]),
+            message=f"message {message_id} processed")
+
+    assert run("--type", "fulfillment.acknowledged")["state"] == "done"
+    shipped = run("--type", "fulfillment.shipped", "--tracking-number", "DEMO-TRK",
+                  *[arg for line in lines for arg in (
+                      "--line", f"{codes[line['product_id'][0]]}:{line['product_uom_qty']}")])
+    assert shipped["state"] == "done", shipped
+    states = s.call("stock.picking", "read", order["picking_ids"], ["state", "picking_type_code"])
+    assert all(p["state"] == "done" for p in states if p["picking_type_code"] == "outgoing")
