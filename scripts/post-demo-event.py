@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Post one signed canonical milestone event to a running server (stdlib only).
+"""Post one signed canonical event to a running server (stdlib only).
 
     python3 scripts/post-demo-event.py --reference DEMO-SHP-0001 --code picked_up
+    python3 scripts/post-demo-event.py --type fulfillment.shipped --order S00001 \
+        --line LOG-PALLET:2 --tracking-number 1Z999
 
-Signs with the Standard Webhooks v1 scheme using the demo-tms secret of the demo
-data (the example secret of the Standard Webhooks documentation: demo only).
+Signs with the Standard Webhooks v1 scheme using the demo secrets of the demo data
+(milestones to demo-tms, fulfillment.* to demo-wms; demo only).
 """
 
 import argparse
@@ -20,6 +22,30 @@ import uuid
 from datetime import datetime, timezone
 
 DEMO_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+DEMO_WMS_SECRET = "whsec_ZGVtby13bXMtaW5ib3VuZC1zZWNyZXQtZGVtby1vbmx5"
+FULFILLMENT = ("fulfillment.acknowledged", "fulfillment.rejected", "fulfillment.shipped")
+
+
+def fulfillment_event(args, event_id):
+    """A fulfillment.* event of the order ``--order`` (schema version 1)."""
+    event = {"type": args.type, "schema_version": "1", "id": event_id,
+             "order": {"reference": args.order, "release": args.release}}
+    if args.type != "fulfillment.shipped":
+        event["occurred_at"] = args.occurred_at
+        if args.type == "fulfillment.rejected":
+            event["reason"] = {"code": args.reason_code, "text": args.reason}
+        return event
+    lines = []
+    for spec in args.line:  # SKU:QUANTITY[:LOT=QTY,LOT=QTY]
+        sku, quantity, *lots = spec.split(":")
+        line = {"sku": sku, "quantity": float(quantity)}
+        if lots:
+            line["lots"] = [{"number": lot.split("=")[0], "quantity": float(lot.split("=")[1])}
+                            for lot in lots[0].split(",")]
+        lines.append(line)
+    event.update(shipped_at=args.occurred_at, lines=lines,
+                 tracking={"number": args.tracking_number} if args.tracking_number else None)
+    return event
 
 
 def sign(secret, msg_id, timestamp, body):
@@ -30,8 +56,16 @@ def sign(secret, msg_id, timestamp, body):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8069/logistics/webhook/demo-tms")
-    parser.add_argument("--secret", default=DEMO_SECRET)
+    parser.add_argument("--type", default="shipment.milestone",
+                        choices=("shipment.milestone", *FULFILLMENT))
+    parser.add_argument("--url", help="default: the demo-tms webhook (demo-wms for fulfillment.*)")
+    parser.add_argument("--secret", help="default: the demo backend's secret")
+    parser.add_argument("--order", help="fulfillment.*: the sale order reference")
+    parser.add_argument("--release", help="fulfillment.*: the delivery reference (optional)")
+    parser.add_argument("--line", action="append", default=[],
+                        help="fulfillment.shipped: SKU:QUANTITY[:LOT=QTY,LOT=QTY] (repeatable)")
+    parser.add_argument("--reason-code", default="out_of_stock", help="fulfillment.rejected")
+    parser.add_argument("--reason", default="Not enough stock", help="fulfillment.rejected")
     parser.add_argument("--reference", default="DEMO-SHP-0001", help="shipment reference")
     parser.add_argument("--tracking-number", help="match by tracking number instead")
     parser.add_argument("--code", default="picked_up", help="milestone code (canonical or mapped)")
@@ -41,6 +75,13 @@ def main(argv=None):
     parser.add_argument("--signed-by", default=None, help="POD signer")
     args = parser.parse_args(argv)
     msg_id = args.event_id or f"msg_{uuid.uuid4().hex}"
+    wms = args.type in FULFILLMENT
+    args.url = args.url or "http://127.0.0.1:8069/logistics/webhook/" + ("demo-wms" if wms else "demo-tms")
+    args.secret = args.secret or (DEMO_WMS_SECRET if wms else DEMO_SECRET)
+    if wms and not args.order:
+        parser.error(f"{args.type} needs --order")
+    if args.type == "fulfillment.shipped" and not args.line:
+        parser.error("fulfillment.shipped needs at least one --line SKU:QUANTITY")
     shipment = {"tracking_number": args.tracking_number} if args.tracking_number else {
         "reference": args.reference}
     event = {"type": "shipment.milestone", "id": msg_id, "shipment": shipment,
@@ -48,6 +89,8 @@ def main(argv=None):
                            "location": args.location}}
     if args.signed_by:
         event["pod"] = {"signed_by": args.signed_by, "received_at": args.occurred_at}
+    if wms:
+        event = fulfillment_event(args, msg_id)
     body = json.dumps(event).encode()
     timestamp = int(time.time())
     request = urllib.request.Request(args.url, data=body, method="POST", headers={

@@ -11,6 +11,7 @@ person?" reads one of these constants; the reconciliation views render them with
 # ---------------------------------------------------------------- shipments
 DELIVERED = "delivered"
 PICKED_UP = "picked_up"
+RETURNED = "returned"
 # A terminal state is final: later milestones are history only.
 SHIPMENT_TERMINAL = ("delivered", "returned", "cancelled")
 # Shown in "Needs attention" and reported as exceptions by reconciliation.

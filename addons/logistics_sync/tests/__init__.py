@@ -5,6 +5,7 @@ from . import (
     test_concurrency,
     test_derive_chunks,
     test_facts_readonly,
+    test_fulfillment,
     test_picking,
     test_security,
     test_shipment_milestones,

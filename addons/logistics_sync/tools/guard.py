@@ -26,6 +26,8 @@ DERIVATION = "derivation"  # a shipment's facts, written from its milestones
 CORRECTION = "correction"  # milestones voided or corrected by a manager's wizard
 RELEASE = "release"  # a held invoice posted by the release path
 OVERRIDE = "override"  # a held invoice posted by the manager override wizard
+COMPENSATION = "compensation"  # a released invoice flagged: its proof was withdrawn
+FULFILLMENT = "fulfillment"  # what a warehouse reported on an order and its deliveries
 
 
 @contextlib.contextmanager

@@ -11,6 +11,8 @@ on its message, unapplied, with the reason this module gives.
 
 from dataclasses import dataclass
 
+from . import event_types
+
 SCOPE_BOUND = "bound"  # shipments bound to the backend (binding or carrier)
 SCOPE_COMPANY = "company"  # every shipment of the backend's company (a trusted TMS)
 
@@ -29,6 +31,17 @@ DEFAULT_CODES = {
     "finance": (),
 }
 
+# The event types other than milestones that a backend may send, by default by its type
+# (an admin changes them on the backend): what a TMS or carrier knows about a shipment
+# (carrier, tracking, ETA), what a warehouse knows about an order release.
+DEFAULT_EVENT_TYPES = {
+    "carrier": (event_types.SHIPMENT_UPDATED,),
+    "generic": (event_types.SHIPMENT_UPDATED,),
+    "tms": (event_types.SHIPMENT_UPDATED,),
+    "wms": event_types.FULFILLMENT_TYPES,
+    "finance": (),
+}
+
 
 @dataclass(frozen=True)
 class Authority:
@@ -38,6 +51,7 @@ class Authority:
     codes: frozenset  # canonical codes it may assert
     may_assert_pod: bool
     scope: str
+    event_types: frozenset = frozenset()  # types other than milestones it may send
 
 
 def refusal(authority, code, is_pod, shipment, bound):
@@ -50,10 +64,22 @@ def refusal(authority, code, is_pod, shipment, bound):
     if is_pod and not authority.may_assert_pod:
         return (f"{authority.backend} may not assert proof of delivery "
                 f"({code} on {_label(shipment)})")
+    return scope_refusal(authority, shipment, bound)
+
+
+def scope_refusal(authority, shipment, bound):
+    """Why ``shipment`` is outside the backend's scope, or None (every event type)."""
     if authority.scope == SCOPE_BOUND and not bound:
         return (f"{_label(shipment)} is not bound to {authority.backend} (its scope is the "
                 "shipments bound to it: booked through it, linked by an admin, or of one of "
                 "its carriers)")
+    return None
+
+
+def type_refusal(authority, type_):
+    """Why the backend may not send events of ``type_`` (not a milestone), or None."""
+    if type_ not in authority.event_types:
+        return f"{authority.backend} may not send {type_} events (not among its event types)"
     return None
 
 

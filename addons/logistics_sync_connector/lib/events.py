@@ -9,10 +9,12 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
-SCHEMA_PATH = Path(__file__).parent / "schemas" / "shipment_event.schema.json"
+from . import event_types
+
+ENVELOPE_SCHEMA_PATH = Path(__file__).parent / "schemas" / "shipment_event.schema.json"
 MAX_EVENTS = 500
 MAX_EVENT_ID = 255  # characters of a delivery's dedup id (webhook-id, EasyPost Event id)
 MAX_KEY_BYTES = 1024  # UTF-8 bytes of identifiers that are indexed (PostgreSQL btree limit ~2.7 KB)
@@ -76,7 +78,10 @@ class CanonicalEvent:
     pod_signed_by: str | None = None
     pod_received_at: datetime | None = None
     pod_document_url: str | None = None
+    schema_version: str = "1"
+    deprecated: bool = False  # sent in a deprecated major version of its type
     raw: dict = field(default_factory=dict, compare=False, repr=False)
+    type = event_types.MILESTONE  # not a field: every milestone event is of this type
 
     def __post_init__(self):
         # Whatever an adapter extracted must be storable and hashable: a wrong type here
@@ -103,6 +108,69 @@ class CanonicalEvent:
 _EVENT_TEXT_FIELDS = ("event_id", "code", "shipment_reference", "shipment_external_id", "carrier",
                       "tracking_number", "location", "reason", "detail", "pod_signed_by", "pod_document_url")
 _EVENT_KEY_FIELDS = ("event_id", "code", "shipment_reference", "shipment_external_id", "tracking_number")
+
+
+@dataclass(frozen=True)
+class TypedEvent:
+    """An inbound event of a type other than ``shipment.milestone``, validated by its
+    schema: ``data`` is the event as sent, ``times`` its dates parsed (naive UTC, by
+    JSON path such as ``dates.estimated_delivery``); what matching needs is lifted out."""
+
+    type: str
+    event_id: str
+    occurred_at: datetime  # naive UTC: when it happened at the sender (shipped_at, ...)
+    schema_version: str = "1"
+    deprecated: bool = False
+    shipment_reference: str | None = None  # shipment.updated: which shipment
+    shipment_external_id: str | None = None
+    tracking_number: str | None = None
+    order_reference: str | None = None  # fulfillment.*: which order release
+    order_release: str | None = None
+    order_external_id: str | None = None
+    times: dict = field(default_factory=dict, compare=False, repr=False)
+    data: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        for name in _TYPED_KEY_FIELDS:
+            value = getattr(self, name)
+            if (isinstance(value, str) and len(value) > MAX_KEY_BYTES // 4
+                    and len(value.encode("utf-8")) > MAX_KEY_BYTES):
+                raise PayloadError(f"{name} is longer than {MAX_KEY_BYTES} bytes")
+
+
+_TYPED_KEY_FIELDS = ("shipment_reference", "shipment_external_id", "tracking_number",
+                     "order_reference", "order_release", "order_external_id")
+# The dates of each type, parsed once (an unreadable one makes the message invalid).
+_TIMES = {
+    event_types.SHIPMENT_UPDATED: ("occurred_at", "dates.promised_delivery",
+                                   "dates.estimated_delivery", "dates.planned_pickup"),
+    event_types.FULFILLMENT_ACKNOWLEDGED: ("occurred_at", "expected_ship_at"),
+    event_types.FULFILLMENT_REJECTED: ("occurred_at",),
+    event_types.FULFILLMENT_SHIPPED: ("shipped_at",),
+}
+
+
+def typed_event(data: dict, type_, deprecated=False) -> TypedEvent:
+    """A validated event of another type than milestone -> TypedEvent."""
+    times = {}
+    for path in _TIMES[type_]:
+        value = data
+        for key in path.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None:
+            times[path] = parse_datetime(value)
+    shipment = data.get("shipment") or {}
+    order = data.get("order") or {}
+    return TypedEvent(
+        type=type_, event_id=data["id"], occurred_at=times.get("occurred_at") or times["shipped_at"],
+        schema_version=data["schema_version"], deprecated=deprecated,
+        shipment_reference=shipment.get("reference") or None,
+        shipment_external_id=shipment.get("external_id") or None,
+        tracking_number=shipment.get("tracking_number") or None,
+        order_reference=order.get("reference"), order_release=order.get("release") or None,
+        order_external_id=order.get("external_id") or None,
+        times=times, data=data,
+    )
 
 
 def _check_strings(data):
@@ -155,89 +223,134 @@ def parse_datetime(value) -> datetime:
         raise PayloadError(f"date/time out of range {value!r}") from exc
 
 
-def load_schema() -> dict:
-    return json.loads(SCHEMA_PATH.read_text())
+def load_schema(type_=event_types.MILESTONE, major=1) -> dict:
+    """The published schema of one event type and major version."""
+    return json.loads(event_types.schema_path(type_, major).read_text())
+
+
+def load_envelope_schema() -> dict:
+    """The request schema: one event, or ``{"events": [...]}``, of any type (each
+    event is validated by the schema of its type and version)."""
+    return json.loads(ENVELOPE_SCHEMA_PATH.read_text())
 
 
 def _inline_refs(node, defs):
     """Replace local ``{"$ref": "#/$defs/x"}`` by their definitions (the published
-    schema has no recursion): resolving references at validation time is costly on
+    schemas have no recursion): resolving references at validation time is costly on
     the inbox hot path (docs/performance.md)."""
     if isinstance(node, dict):
         ref = node.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/") and len(node) == 1:
             return _inline_refs(defs[ref[len("#/$defs/"):]], defs)
-        return {k: _inline_refs(v, defs) for k, v in node.items()}
+        return {k: _inline_refs(v, defs) for k, v in node.items() if k != "$defs"}
     if isinstance(node, list):
         return [_inline_refs(v, defs) for v in node]
     return node
 
 
-def _event_schema() -> dict:
-    schema = load_schema()
-    return _inline_refs(schema["$defs"]["event"], schema["$defs"])
+def _event_schema(type_, major) -> dict:
+    schema = load_schema(type_, major)
+    inlined = _inline_refs(schema, schema.get("$defs", {}))
+    inlined.pop("$schema", None)
+    inlined.pop("$id", None)
+    return inlined
 
 
-@lru_cache(maxsize=1)
-def _event_validator():
-    """The reference validator for one event (``$defs/event``, inlined): it words
-    the error of an invalid event."""
+@cache
+def _event_validator(type_=event_types.MILESTONE, major=1):
+    """The reference validator of one event type and major version (inlined): it
+    words the error of an invalid event."""
     import jsonschema
 
-    jsonschema.Draft202012Validator.check_schema(load_schema())
-    return jsonschema.Draft202012Validator(_event_schema())
+    jsonschema.Draft202012Validator.check_schema(load_schema(type_, major))
+    return jsonschema.Draft202012Validator(_event_schema(type_, major))
 
 
-@lru_cache(maxsize=1)
-def _event_check():
-    """A compiled validator for one event: the hot path of the inbox job.
+@cache
+def _event_check(type_=event_types.MILESTONE, major=1):
+    """A compiled validator of one event type and major version: the hot path of the
+    inbox job.
 
-    The event schema uses only keywords that draft-07 and 2020-12 define alike
-    (type, const, required, properties, anyOf, pattern, min/maxLength), so
-    fastjsonschema compiles it to plain Python, an order of magnitude faster than
+    The event schemas use only keywords that draft-07 and 2020-12 define alike
+    (type, const, enum, required, properties, items, anyOf, pattern, min/max...), so
+    fastjsonschema compiles them to plain Python, an order of magnitude faster than
     jsonschema on the inbox hot path (docs/performance.md).
     An invalid event is worded by :func:`_event_validator`; a test checks that both
     always agree.
     """
     import fastjsonschema
 
-    schema = dict(_event_schema(), **{"$schema": "http://json-schema.org/draft-07/schema#"})
+    schema = dict(_event_schema(type_, major), **{"$schema": "http://json-schema.org/draft-07/schema#"})
     return fastjsonschema.compile(schema)
+
+
+def _version_of(item):
+    """``(type, major, deprecated)`` of an event; PayloadError when its type or version
+    is not accepted."""
+    try:
+        type_ = item["type"]
+        return (type_, *event_types.resolve(type_, item.get("schema_version")))
+    except KeyError:
+        raise PayloadError("'type' is a required property") from None
+    except (ValueError, TypeError) as exc:  # TypeError: an unhashable type
+        raise PayloadError(str(exc)) from None
 
 
 def event_is_valid(item) -> bool:
     from fastjsonschema import JsonSchemaValueException
 
     try:
-        _event_check()(item)
-    except JsonSchemaValueException:
+        type_, major, _deprecated = _version_of(item) if isinstance(item, dict) else (None, 0, 0)
+        if type_ is None:
+            return False
+        _event_check(type_, major)(item)
+    except (JsonSchemaValueException, PayloadError):
         return False
     return True
 
 
-def validate(data) -> None:
-    if isinstance(data, dict) and isinstance(data.get("events"), list):
+def _items(data):
+    """``[(JSON path, event)]`` of a request: one event, or a batch ``{"events": [...]}``
+    (an object with ``events`` whose ``type`` is not an event type)."""
+    if isinstance(data, dict) and "events" in data and data.get("type") not in event_types.VERSIONS:
+        if not isinstance(data["events"], list):
+            raise PayloadError("$.events: an array of events is expected")
         if len(data["events"]) > MAX_EVENTS:
             raise PayloadError(f"at most {MAX_EVENTS} events per request")
-        items = [(f"$.events[{i}]", e) for i, e in enumerate(data["events"])]
-        if not items:
+        if not data["events"]:
             raise PayloadError("$.events: at least one event is required")
-    else:
-        items = [("$", data)]
-    for path, item in items:
-        if event_is_valid(item):
-            continue
-        from jsonschema.exceptions import best_match
-
-        error = best_match(_event_validator().iter_errors(item))
-        if error is None:  # the validators disagree: trust the reference one
-            continue
-        where = path + "".join(
-            f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        raise PayloadError(f"{where}: {error.message}")
+        return [(f"$.events[{i}]", e) for i, e in enumerate(data["events"])]
+    return [("$", data)]
 
 
-def _event(data: dict) -> CanonicalEvent:
+def validate(data) -> list:
+    """``[(event, type, major, deprecated)]`` of a request; PayloadError naming the
+    first event that its type's schema refuses."""
+    from fastjsonschema import JsonSchemaValueException
+
+    out = []
+    for path, item in _items(data):
+        if not isinstance(item, dict):
+            raise PayloadError(f"{path}: an object is expected, got {type(item).__name__}")
+        try:
+            type_, major, deprecated = _version_of(item)
+        except PayloadError as exc:
+            raise PayloadError(f"{path}: {exc}") from None
+        try:
+            _event_check(type_, major)(item)
+        except JsonSchemaValueException:
+            from jsonschema.exceptions import best_match
+
+            error = best_match(_event_validator(type_, major).iter_errors(item))
+            if error is not None:  # else the validators disagree: trust the reference one
+                where = path + "".join(
+                    f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+                raise PayloadError(f"{where}: {error.message}") from None
+        out.append((item, type_, major, deprecated))
+    return out
+
+
+def _event(data: dict, major=1, deprecated=False) -> CanonicalEvent:
     shipment = data["shipment"]
     milestone = data["milestone"]
     pod = data.get("pod") or {}
@@ -255,14 +368,18 @@ def _event(data: dict) -> CanonicalEvent:
         pod_signed_by=pod.get("signed_by"),
         pod_received_at=parse_datetime(pod["received_at"]) if pod.get("received_at") else None,
         pod_document_url=pod.get("document_url"),
+        schema_version=str(major) if "schema_version" not in data else data["schema_version"],
+        deprecated=deprecated,
         raw=data,
     )
 
 
-def parse_generic(body: bytes) -> tuple[str | None, list[CanonicalEvent]]:
-    """Body -> (envelope id or None, events). Raises PayloadError."""
+def parse_generic(body: bytes) -> tuple[str | None, list]:
+    """Body -> (envelope id or None, events: CanonicalEvent for milestones, TypedEvent
+    for the other types). Raises PayloadError."""
     data = parse_json(body)
-    validate(data)
-    if isinstance(data, dict) and "events" in data and "milestone" not in data:
-        return data.get("id"), [_event(e) for e in data["events"]]
-    return data["id"], [_event(data)]
+    items = validate(data)
+    parsed = [_event(item, major, deprecated) if type_ == event_types.MILESTONE
+              else typed_event(item, type_, deprecated) for item, type_, major, deprecated in items]
+    envelope = data.get("id") if items[0][0] is not data else data["id"]
+    return envelope, parsed

@@ -33,7 +33,7 @@ ADAPTERS = [("generic", "Generic (canonical JSON, Standard Webhooks)")]
 class LogisticsBackend(models.Model):
     _name = "logistics.backend"
     _description = "Logistics Backend"
-    _inherit = ["mail.thread", "logistics.company.guard"]
+    _inherit = ["mail.thread", "logistics.company.guard", "logistics.backend.inbound"]
     _order = "name"
     _check_company_auto = True
 
@@ -217,13 +217,15 @@ class LogisticsBackend(models.Model):
     @api.onchange("backend_type")
     def _onchange_backend_type(self):
         self.allowed_milestone_code_ids = self._default_codes(self.backend_type)
+        self.update(self._default_event_types(self.backend_type))
 
     def _authority(self):
         """What this backend may assert, for lib/authority.py."""
         self.ensure_one()
         return authority.Authority(
             backend=self.code, codes=frozenset(self.allowed_milestone_code_ids.mapped("code")),
-            may_assert_pod=self.may_assert_pod, scope=self.shipment_scope)
+            may_assert_pod=self.may_assert_pod, scope=self.shipment_scope,
+            event_types=self._event_types())
 
     @api.constrains("code")
     def _check_code(self):
@@ -292,6 +294,8 @@ class LogisticsBackend(models.Model):
             if "allowed_milestone_code_ids" not in vals:
                 vals["allowed_milestone_code_ids"] = [
                     Command.set(self._default_codes(vals.get("backend_type")).ids)]
+            for key, value in self._default_event_types(vals.get("backend_type")).items():
+                vals.setdefault(key, value)
         records = super().create(vals_list)
         for rec in records:
             if not rec.sudo().secret_ids and rec.env.context.get("logistics_new_secret", True):

@@ -248,6 +248,9 @@ class LogisticsInbox(models.AbstractModel):
             parsed.extend(((message, i), e) for i, e in enumerate(events) if i not in done)
             if not events:
                 outcomes[message] = ("done", False, self.env._("No milestone in this event."))
+        # Other event types than milestones: their own apply methods (logistics_inbox_typed.py).
+        Typed = self.env["logistics.inbox.typed"]
+        parsed, typed = Typed._split(backend, parsed)
         Binding = self.env["logistics.shipment.binding"]
         shipments, new_bindings = Binding._match_shipments(backend, parsed)
         rules = backend._authority()
@@ -308,6 +311,7 @@ class LogisticsInbox(models.AbstractModel):
         traceparents = {s.id: m.traceparent for m, _i, s in owners if m.traceparent}
         applied = self.with_context(**{TRACEPARENTS_KEY: traceparents} if traceparents else {}
                                     )._apply_values(values, owners)
+        notes = Typed._apply(backend, typed, applied, problems) if typed else {}
         job_uuid = self.env.context.get("job_uuid")
         updates, links = [], []
         for message in messages:
@@ -318,7 +322,7 @@ class LogisticsInbox(models.AbstractModel):
                                     result=result, processed_at=now))
                 continue
             msg_applied = applied["ok"].get(message.id, [])
-            links.extend((message.id, shipment_id) for _i, shipment_id in msg_applied)
+            links.extend((message.id, shipment_id) for _i, shipment_id in msg_applied if shipment_id)
             row = message._inbound_row()
             row.update(
                 applied_events=json.dumps(sorted(
@@ -328,10 +332,12 @@ class LogisticsInbox(models.AbstractModel):
                                   applied=len(msg_applied),
                                   created=applied["created"].get(message.id, 0)),
             )
+            if message in notes:
+                row["result"] += " " + " ".join(sorted(notes[message]))
             if failed:
                 row.update(message._retry_values(failed))
             elif message in problems:
-                kind = next(k for k in ("invalid", "unauthorized", "unmapped", "unmatched")
+                kind = next(k for k in ("invalid", "failed", "unauthorized", "unmapped", "unmatched")
                             if k in problems[message])
                 row.update(state=kind, error="; ".join(
                     f"{k}: {', '.join(sorted(v))}" for k, v in problems[message].items()))

@@ -23,6 +23,8 @@ class ResConfigSettings(models.TransientModel):
         help="Per backend: at most this many rejected webhooks (401) are recorded one by one "
         "each minute; the others are counted per minute, reason and source address.",
     )
+    logistics_fulfillment_user_id = fields.Many2one(
+        related="company_id.logistics_fulfillment_user_id", readonly=False)
     logistics_backend_count = fields.Integer(compute="_compute_logistics_backend_count")
 
     def _compute_logistics_backend_count(self):

@@ -48,6 +48,9 @@ class TestMultiCompany(HttpCase):
         status_map = cls.env["logistics.backend.status.map"].create({
             "backend_id": backend.id, "external_code": f"MC-{key}",
             "milestone_code_id": cls.env.ref("logistics_sync.milestone_code_delivered").id})
+        xref = cls.env["logistics.backend.xref"].create({
+            "backend_id": backend.id, "kind": "product", "external_code": f"SKU-{key}",
+            "product_id": cls.env["product.product"].create({"name": f"MC {key}"}).id})
         shipment = cls.env["logistics.shipment"].create(
             {"name": f"MC-SHP-{key}", "company_id": company.id})
         binding = cls.env["logistics.shipment.binding"].create(
@@ -61,7 +64,7 @@ class TestMultiCompany(HttpCase):
             "company": company, "user": user, "backend": backend, "secret": secret,
             "shipment": shipment, "binding": binding, "message": message, "audit": audit,
             "circuit": backend._circuit(), "flow": backend.flow_ids[:1],
-            "map": status_map,
+            "map": status_map, "xref": xref,
         }
 
     def setUp(self):
@@ -82,6 +85,7 @@ class TestMultiCompany(HttpCase):
             ("logistics.backend.secret", "secret", ["secret", "backend_id"]),
             ("logistics.backend.flow", "flow", ["flow", "backend_id"]),
             ("logistics.backend.status.map", "map", ["external_code", "backend_id"]),
+            ("logistics.backend.xref", "xref", ["external_code", "backend_id"]),
             ("logistics.backend.circuit", "circuit", ["state", "backend_id"]),
             ("logistics.shipment.binding", "binding", ["external_id", "backend_id"]),
             ("logistics.sync.message", "message", ["event_id", "backend_id"]),
@@ -115,6 +119,8 @@ class TestMultiCompany(HttpCase):
             ("logistics.backend.flow", {"flow": "outbound_finance"}),
             ("logistics.backend.status.map",
              {"external_code": "MC-X", "milestone_code_id": self.a["map"].milestone_code_id.id}),
+            ("logistics.backend.xref",
+             {"kind": "product", "external_code": "MC-X", "product_id": self.a["xref"].product_id.id}),
         )
         for model, values in children:
             with self.subTest(model=model):

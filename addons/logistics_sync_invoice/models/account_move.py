@@ -11,6 +11,9 @@ from odoo.tools import float_compare
 # Written by the override wizard only (guard.OVERRIDE): they say who posted without POD.
 OVERRIDE_FIELDS = ("logistics_pod_override", "logistics_pod_override_reason",
                    "logistics_pod_override_user_id", "logistics_pod_override_date")
+# Written by the compensation job only (guard.COMPENSATION).
+WITHDRAWN_FIELDS = ("logistics_proof_withdrawn", "logistics_proof_withdrawn_reason",
+                    "logistics_proof_withdrawn_date")
 
 
 class AccountMove(models.Model):
@@ -24,6 +27,12 @@ class AccountMove(models.Model):
     logistics_pod_override_user_id = fields.Many2one("res.users", "Overridden By", readonly=True,
                                                      copy=False)
     logistics_pod_override_date = fields.Datetime("Overridden On", readonly=True, copy=False)
+    logistics_proof_withdrawn = fields.Boolean(
+        "Proof Withdrawn", readonly=True, copy=False, index="btree_not_null",
+        help="Released on proof of delivery that was since voided, or for goods returned: "
+        "billing decides on a credit note.")
+    logistics_proof_withdrawn_reason = fields.Char("Withdrawal Reason", readonly=True, copy=False)
+    logistics_proof_withdrawn_date = fields.Datetime("Withdrawn On", readonly=True, copy=False)
     logistics_pod_hold = fields.Boolean(
         "Held until POD", compute="_compute_logistics_pod_hold",
         help="Goods on this draft invoice are not proven delivered for an 'on POD' customer.")
@@ -32,12 +41,51 @@ class AccountMove(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             guard.check(self.env, guard.OVERRIDE, vals, OVERRIDE_FIELDS, self.env._("Invoice"))
+            guard.check(self.env, guard.COMPENSATION, vals, WITHDRAWN_FIELDS,
+                        self.env._("Invoice"))
         return super().create(vals_list)
 
     def write(self, vals):
         guard.check(self.env, guard.OVERRIDE, vals, OVERRIDE_FIELDS, self.env._("Invoice"),
                     records=self)
+        guard.check(self.env, guard.COMPENSATION, vals, WITHDRAWN_FIELDS, self.env._("Invoice"),
+                    records=self)
         return super().write(vals)
+
+    def _logistics_flag_proof_withdrawn(self, reason, shipment):
+        """Entry point: flag these released invoices and give billing an activity; the
+        invoices themselves are left as they are. Returns the newly flagged ones."""
+        todo = self.filtered(lambda m: m.state == "posted" and not m.logistics_proof_withdrawn)
+        with guard.trusted(guard.COMPENSATION):
+            todo.write({"logistics_proof_withdrawn": True,
+                        "logistics_proof_withdrawn_reason": reason,
+                        "logistics_proof_withdrawn_date": fields.Datetime.now()})
+        for move in todo:
+            move.message_post(body=self.env._(
+                "Released on proof of delivery, since withdrawn: %s. A credit note may be "
+                "due.", reason))
+            move.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=self.env.uid,
+                summary=self.env._("Proof withdrawn: credit note?"),
+                note=self.env._("Shipment %(shipment)s: %(reason)s.",
+                                shipment=shipment.name, reason=reason))
+        return todo
+
+    def _logistics_credit_note_draft(self):
+        """A draft credit note of each flagged invoice (the existing one if there is one)."""
+        notes = self.env["account.move"]
+        for move in self:
+            if not move.logistics_proof_withdrawn:
+                raise UserError(self.env._(
+                    "Invoice %s is not flagged: its proof of delivery stands.", move.name))
+            existing = move.reversal_move_ids.filtered(lambda r: r.state != "cancel")
+            notes |= existing or move._reverse_moves([{
+                "ref": self.env._("Reversal of %(invoice)s: %(reason)s", invoice=move.name,
+                                  reason=move.logistics_proof_withdrawn_reason),
+                "invoice_date": fields.Date.context_today(move),
+            }])
+        return notes
 
     def _compute_logistics_pod_hold(self):
         for move in self:

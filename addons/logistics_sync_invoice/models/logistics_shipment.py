@@ -5,7 +5,7 @@ import logging
 from collections import defaultdict
 
 from odoo import Command, api, fields, models
-from odoo.addons.logistics_sync.lib.states import DELIVERED, SHIPMENT_NOT_INVOICED
+from odoo.addons.logistics_sync.lib.states import DELIVERED, RETURNED, SHIPMENT_NOT_INVOICED
 from odoo.addons.logistics_sync.tools import guard, jobs
 from odoo.tools import float_compare, float_is_zero
 
@@ -50,7 +50,65 @@ class LogisticsShipment(models.Model):
         due = self.filtered(lambda s: s._logistics_release_due(*before[s.id]))
         if due:
             due._logistics_enqueue_release()
+        for shipment in self.filtered("invoice_released"):
+            reason = shipment._logistics_proof_withdrawn(*before[shipment.id])
+            if reason:
+                shipment._logistics_enqueue_compensation(reason)
         return res
+
+    # ------------------------------------------------------------------ compensation
+    @api.model
+    def _apply_milestones(self, values_list):
+        results = super()._apply_milestones(values_list)
+        # A return after a delivery leaves the state delivered (terminal): the milestone
+        # itself, not the state, tells that released goods came back.
+        returned = self.env.ref("logistics_sync.milestone_code_returned", raise_if_not_found=False)
+        if returned and any(v.get("code") == RETURNED or v.get("code_id") == returned.id
+                            for v in values_list):
+            new = self.env["logistics.shipment.milestone"].browse(
+                [r["milestone_id"] for r in results if r["status"] == "created"])
+            for shipment in new.filtered(lambda m: m.code_id == returned).shipment_id:
+                reason = shipment._logistics_proof_withdrawn(
+                    shipment.pod_received, shipment.state, returned=True)
+                if reason and shipment.invoice_released:
+                    shipment._logistics_enqueue_compensation(reason)
+        return results
+
+    def _logistics_proof_withdrawn(self, was_pod, was_state, returned=False):
+        """Why a change takes back what a released invoice rests on, else False: its
+        proof of delivery voided, or its goods returned (a ``returned`` milestone
+        recorded, or the state become returned). The one rule of the compensation."""
+        self.ensure_one()
+        if was_pod and not self.pod_received:
+            return self.env._("proof of delivery of %s withdrawn", self.name)
+        if returned or (self.state == RETURNED and was_state != RETURNED):
+            return self.env._("goods of %s returned", self.name)
+        return False
+
+    def _logistics_enqueue_compensation(self, reason):
+        """A job flags the released invoices, as the release user (the milestones may be
+        applied by an integration user without access to invoices)."""
+        self.ensure_one()
+        user = self.company_id.logistics_release_user_id or self.env.user
+        if not user.has_group("account.group_account_invoice"):
+            self.message_post(body=self.env._(
+                "Released invoices not flagged (%(reason)s): %(user)s has no invoicing rights. "
+                "Set a Release User in Settings > Logistics.", reason=reason, user=user.name))
+            return
+        self.with_user(user).with_company(self.company_id).with_delay(
+            channel=jobs.ROOT_CHANNEL, identity_key=f"{jobs.release_key(self.id)}-compensation",
+            description=f"Flag released invoices of {self.name}",
+        )._logistics_compensation_job(reason)
+
+    def _logistics_compensation_job(self, reason):
+        """Job: flag this shipment's released invoices; never changes them otherwise."""
+        invoices = self.invoice_release_ids.invoice_id
+        flagged = invoices._logistics_flag_proof_withdrawn(reason, self)
+        if flagged:
+            self.message_post(body=self.env._(
+                "Released invoice(s) %(invoices)s flagged for billing: %(reason)s.",
+                invoices=", ".join(flagged.mapped("name")), reason=reason))
+        return f"{len(flagged)} invoice(s) flagged"
 
     def _logistics_release_due(self, was_pod, was_state):
         """Did this change just make the shipment releasable automatically?"""

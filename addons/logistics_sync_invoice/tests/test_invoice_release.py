@@ -180,6 +180,23 @@ class TestInvoiceRelease(InvoiceReleaseCase):
         self.assertIn("not validated", shipment._release_invoices()[shipment.id][1])
         self.assertFalse(order.invoice_ids)
 
+    def test_validation_after_pod_releases(self):
+        """A warehouse validating the delivery after the POD (fulfillment.shipped late):
+        the release that waited for the validation runs then, once."""
+        self.company.logistics_auto_release = True
+        order = self.order()
+        shipment = order.logistics_shipment_ids
+        self.pod(shipment).perform_enqueued_jobs()
+        self.assertFalse(order.invoice_ids, "not released before the delivery is validated")
+        with trap_jobs() as trap:
+            self.deliver(order.picking_ids)
+        self.assertEqual(len(trap.enqueued_jobs), 1)
+        trap.perform_enqueued_jobs()
+        self.assertEqual(order.invoice_ids.state, "posted")
+        with trap_jobs() as trap:
+            order.picking_ids._action_done()
+        self.assertFalse(trap.enqueued_jobs, "a released shipment is not released again")
+
     def test_held_draft_is_posted_by_the_release(self):
         order = self.order()
         shipment = order.logistics_shipment_ids

@@ -13,5 +13,6 @@ from . import (
     logistics_reconcile_summary,
     logistics_reconcile_sync,
     logistics_reconcile_uninvoiced,
+    logistics_reconcile_withdrawn,
     logistics_sync_message,
 )

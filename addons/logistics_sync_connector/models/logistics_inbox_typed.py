@@ -1,0 +1,150 @@
+# Copyright 2026 Logistics Sync contributors
+# License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
+
+"""Inbound events of other types than milestones: dispatch by type.
+
+Milestones keep their batch path (logistics_inbox.py). Every other type has one apply
+method, named in :data:`APPLY_METHODS`, called once per batch with the events of that
+type the backend may send (lib/authority.py); the same durability, deduplication (the
+webhook id, then the message's applied events) and replay rules apply to every type.
+"""
+
+import logging
+from collections import namedtuple
+
+from odoo import api, models
+
+from ..lib import authority as lib_authority
+from ..lib import event_types
+from .logistics_sync_message import is_concurrency_error
+
+_logger = logging.getLogger(__name__)
+
+# What an apply method reports for each event it is given, by (message, index):
+# state "done" (applied; ``text`` an optional note, e.g. fields Odoo owns left as they
+# are), or a message problem state: "invalid", "failed" (a fault in the event itself:
+# replay after correcting it), "unauthorized", "unmatched", "unmapped"; ``shipment_id``
+# links the message to the shipment it touched.
+Outcome = namedtuple("Outcome", "state text shipment_id", defaults=(None, False))
+DONE = "done"
+PROBLEM_STATES = ("invalid", "failed", "unauthorized", "unmapped", "unmatched")
+
+APPLY_METHODS = {
+    event_types.SHIPMENT_UPDATED: "_apply_shipment_updated",
+    event_types.FULFILLMENT_ACKNOWLEDGED: "_apply_fulfillment_acknowledged",
+    event_types.FULFILLMENT_REJECTED: "_apply_fulfillment_rejected",
+    event_types.FULFILLMENT_SHIPPED: "_apply_fulfillment_shipped",
+}
+
+
+class LogisticsInboxTyped(models.AbstractModel):
+    """The inbox's apply methods of the event types other than milestones
+    (logistics.inbox calls :meth:`_split` and :meth:`_apply` on each batch)."""
+
+    _name = "logistics.inbox.typed"
+    _description = "Logistics Inbox: Other Event Types"
+
+    @api.model
+    def _split(self, backend, parsed):
+        """``(milestone events, other events)`` of a batch; counts on the backend the
+        events sent in a deprecated version (one pass: the milestone path stays fast)."""
+        milestones, typed, deprecated, last = [], [], 0, None
+        for item in parsed:
+            event = item[1]
+            if event.deprecated:
+                deprecated += 1
+                last = f"{event.type} {event.schema_version}"
+            if event.type == event_types.MILESTONE:
+                milestones.append(item)
+            else:
+                typed.append(item)
+        if deprecated:
+            backend._count_deprecated(deprecated, last)
+        return milestones, typed
+
+    @api.model
+    def _apply(self, backend, typed, applied, problems):
+        """Apply the events of other types than milestones, type by type; record their
+        outcome in ``applied`` and ``problems`` as the milestone path does. Returns the
+        notes by message (what was received but deliberately not applied)."""
+        rules = backend._authority()
+        by_type = {}
+        for key, event in typed:
+            by_type.setdefault(event.type, []).append((key, event))
+        notes = {}
+        for type_, items in by_type.items():
+            refusal = lib_authority.type_refusal(rules, type_)
+            if refusal:
+                outcomes = {key: Outcome("unauthorized", refusal) for key, _e in items}
+            else:
+                outcomes = self._apply_type(backend, type_, items, applied)
+            for (message, index), outcome in outcomes.items():
+                if outcome.state == DONE:
+                    applied["ok"].setdefault(message.id, []).append((index, outcome.shipment_id))
+                    if outcome.text:
+                        notes.setdefault(message, []).append(outcome.text)
+                else:
+                    problems.setdefault(message, {}).setdefault(outcome.state, set()).add(
+                        outcome.text or outcome.state)
+        return notes
+
+    @api.model
+    def _apply_type(self, backend, type_, items, applied):
+        """One type's apply method on all its events, in a savepoint; if it raises, again
+        message by message, a message that still raises being retried later (transient,
+        like a milestone batch)."""
+        method = getattr(self, APPLY_METHODS[type_])
+        try:
+            with self.env.cr.savepoint():
+                return method(backend, items)
+        except Exception as exc:  # noqa: BLE001 - isolated per message below
+            if is_concurrency_error(exc):
+                raise
+            _logger.info("%s batch failed (%s); retrying message by message", type_, exc)
+        by_message, outcomes = {}, {}
+        for key, event in items:
+            by_message.setdefault(key[0], []).append((key, event))
+        for message, message_items in by_message.items():
+            try:
+                with self.env.cr.savepoint():
+                    outcomes.update(method(backend, message_items))
+            except Exception as exc:  # noqa: BLE001 - recorded on the message
+                if is_concurrency_error(exc):
+                    raise
+                applied["failed"][message.id] = str(exc)
+        return outcomes
+
+    # ------------------------------------------------------------------ helpers
+    @api.model
+    def _typed_shipments(self, backend, items):
+        """``({key: shipment}, {key: Outcome})``: the shipment of each event that names
+        one (shipment reference, external id or tracking number), matched and checked
+        against the backend's scope as milestones are; the others get an outcome
+        (unmatched, unauthorized). A first match binds the external id."""
+        Binding = self.env["logistics.shipment.binding"]
+        shipments, new_bindings = Binding._match_shipments(backend, items)
+        rules = backend._authority()
+        bound = Binding._bound_ids(backend, self.env["logistics.shipment"].union(
+            *shipments.values())) if rules.scope == lib_authority.SCOPE_BOUND else ()
+        found, outcomes, asserted = {}, {}, set()
+        for key, event in items:
+            shipment = shipments.get(key)
+            if not shipment:
+                outcomes[key] = Outcome("unmatched", event.shipment_reference or event.tracking_number
+                                        or event.shipment_external_id or "?")
+                continue
+            refusal = lib_authority.scope_refusal(rules, shipment.name, shipment.id in bound)
+            if refusal:
+                outcomes[key] = Outcome("unauthorized", refusal)
+                continue
+            asserted.add(event.shipment_external_id)
+            found[key] = shipment
+        Binding._create_bindings(backend, {
+            ext: shipment for ext, shipment in new_bindings.items() if ext in asserted})
+        return found, outcomes
+
+    # ------------------------------------------------------------------ apply methods
+    @api.model
+    def _apply_shipment_updated(self, backend, items):
+        return {key: Outcome("failed", f"{event.event_id}: {event.type} is not applied yet")
+                for key, event in items}
