@@ -6,6 +6,7 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
+from ..lib import lateness
 from ..lib.dates import to_utc_naive
 from ..lib.states import SHIPMENT_ATTENTION, SHIPMENT_TERMINAL
 from .logistics_shipment_milestone import MilestoneRow
@@ -31,7 +32,8 @@ SHIPMENT_STATES = [
 class LogisticsShipment(models.Model):
     _name = "logistics.shipment"
     _description = "Shipment"
-    _inherit = ["mail.thread", "mail.activity.mixin", "logistics.shipment.state.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "logistics.shipment.state.mixin",
+                "logistics.shipment.transport"]
     _order = "id desc"
     _check_company_auto = True
     # Milestone batches write the derived fields with bulk SQL (tools/bulk.py).
@@ -131,7 +133,7 @@ class LogisticsShipment(models.Model):
 
     def _late_deadline(self):
         self.ensure_one()
-        return self.date_estimated or self.date_planned
+        return lateness.deadline(self.date_estimated, self.date_planned)
 
     @api.depends("date_estimated", "date_planned", "state")
     def _compute_is_late(self):

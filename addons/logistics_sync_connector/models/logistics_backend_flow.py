@@ -3,6 +3,8 @@
 
 from odoo import api, fields, models
 
+from ..lib import ownership
+
 FLOWS = [
     ("inbound_milestones", "Inbound: shipment milestones (webhooks)"),
     ("outbound_fulfillment", "Outbound: fulfillment request on sale confirmation"),
@@ -39,10 +41,40 @@ class LogisticsBackendFlow(models.Model):
         help="Which side is the source of truth for the data of this flow.",
     )
     last_batch_at = fields.Datetime(readonly=True)
+    # Field ownership (lib/ownership.py). Defaults keep the behaviour from before: what
+    # comes in is applied, what goes out is sent.
+    owner_transport = fields.Selection(
+        ownership.OWNERS, "Carrier and Tracking", compute="_compute_owners", store=True,
+        readonly=False, help="Who owns carrier, service, tracking and packages: a change "
+        "from the side that does not own them is not applied (inbound, noted on the "
+        "message) or not sent (outbound).")
+    owner_dates = fields.Selection(
+        ownership.OWNERS, "Dates and ETA", compute="_compute_owners", store=True,
+        readonly=False, help="Who owns promised / estimated delivery and planned pickup.")
+    owner_shipped = fields.Selection(
+        ownership.OWNERS, "Shipped Quantities and Lots", compute="_compute_owners", store=True,
+        readonly=False, help="Who owns the quantities, lots and serial numbers shipped.")
 
     _sql_constraints = [
         ("flow_uniq", "unique(backend_id, flow)", "Each flow appears once per backend."),
     ]
+
+    @api.depends("flow")
+    def _compute_owners(self):
+        for rec in self:
+            # Inbound: the external system's changes are applied; outbound: all is sent.
+            owner = ownership.EXTERNAL if rec.flow == "inbound_milestones" else ownership.ODOO
+            for name in ("owner_transport", "owner_dates", "owner_shipped"):
+                if not rec[name]:
+                    rec[name] = owner
+
+    def _groups_owned_by(self, owner):
+        """The field groups of this flow (none or one) that ``owner`` owns."""
+        return {group for group, _label in ownership.FIELD_GROUPS
+                for rec in self if rec[f"owner_{group}"] == owner}
+
+    def _odoo_owned_groups(self):
+        return self._groups_owned_by(ownership.ODOO)
 
     @api.model
     def _create_defaults(self, backend):

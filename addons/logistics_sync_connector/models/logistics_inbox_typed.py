@@ -15,7 +15,7 @@ from collections import namedtuple
 from odoo import api, models
 
 from ..lib import authority as lib_authority
-from ..lib import event_types
+from ..lib import event_types, ownership
 from .logistics_sync_message import is_concurrency_error
 
 _logger = logging.getLogger(__name__)
@@ -146,5 +146,64 @@ class LogisticsInboxTyped(models.AbstractModel):
     # ------------------------------------------------------------------ apply methods
     @api.model
     def _apply_shipment_updated(self, backend, items):
-        return {key: Outcome("failed", f"{event.event_id}: {event.type} is not applied yet")
-                for key, event in items}
+        """shipment.updated: carrier (by the backend's carrier cross-references), service,
+        tracking, promised / estimated delivery, planned pickup and packages, through the
+        shipment's entry point; oldest first, an update older than the last one applied
+        changes nothing. Groups of fields Odoo owns (the inbound flow) are left as they
+        are, and noted."""
+        shipments, outcomes = self._typed_shipments(backend, items)
+        odoo_owned = self.env["logistics.backend.flow"]._inbound_of(backend)._odoo_owned_groups()
+        codes = {(e.data.get("carrier") or {}).get("code") for _k, e in items}
+        carriers = self.env["logistics.backend.xref"]._resolve(backend, "carrier", codes)
+        for key, event in sorted(items, key=lambda item: item[1].occurred_at):
+            shipment = shipments.get(key)
+            if not shipment:
+                continue
+            values, packages, notes = _update_values(event, carriers)
+            sent = {*values, *(("packages",) if packages is not None else ())}
+            kept = {ownership.group_of(f) for f in sent} & odoo_owned
+            if kept:
+                values = {f: v for f, v in values.items() if ownership.group_of(f) not in kept}
+                packages = None if ownership.TRANSPORT in kept else packages
+                labels = dict(ownership.FIELD_GROUPS)
+                notes.append(self.env._("%(event)s: not applied, owned by Odoo: %(groups)s.",
+                                        event=event.event_id,
+                                        groups=", ".join(labels[g] for g in sorted(kept))))
+            applied = shipment._logistics_apply_transport(values, packages, event.occurred_at)
+            if not applied:
+                notes.append(self.env._("%(event)s: older than the last update applied: not applied.",
+                                        event=event.event_id))
+            outcomes[key] = Outcome(DONE, " ".join(notes) or None, shipment.id)
+        return outcomes
+
+
+def _update_values(event, carriers):
+    """``(shipment values, package values or None, notes)`` of a shipment.updated event:
+    absent or null fields are left out."""
+    data, times, notes = event.data, event.times, []
+    carrier, tracking = data.get("carrier") or {}, data.get("tracking") or {}
+    values = {
+        "carrier_service": carrier.get("service"),
+        "tracking_number": tracking.get("number"),
+        "tracking_url": tracking.get("url"),
+        "date_promised": times.get("dates.promised_delivery"),
+        "date_estimated": times.get("dates.estimated_delivery"),
+        "date_pickup_planned": times.get("dates.planned_pickup"),
+    }
+    if carrier.get("code") in carriers:
+        values["carrier_id"] = carriers[carrier["code"]].id
+    elif carrier.get("code") or carrier.get("name"):
+        notes.append(f"{event.event_id}: carrier {carrier.get('code') or carrier.get('name')!r} "
+                     "has no cross-reference on this backend: carrier not changed.")
+    packages = None
+    if data.get("packages") is not None:
+        packages = []
+        for package in data["packages"]:
+            weight, dims = package.get("weight") or {}, package.get("dimensions") or {}
+            packages.append({
+                "reference": package["reference"], "tracking_number": package.get("tracking_number"),
+                "weight": weight.get("value", 0.0), "weight_uom": weight.get("unit", "kg"),
+                "size_length": dims.get("length", 0.0), "size_width": dims.get("width", 0.0),
+                "size_height": dims.get("height", 0.0), "dimension_uom": dims.get("unit", "cm"),
+            })
+    return {k: v for k, v in values.items() if v is not None}, packages, notes

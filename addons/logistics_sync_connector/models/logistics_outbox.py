@@ -14,7 +14,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 from odoo.tools import SQL
 
-from ..lib import adapters
+from ..lib import adapters, ownership
 from ..lib import outbound as lib_outbound
 
 _logger = logging.getLogger(__name__)
@@ -60,6 +60,9 @@ class LogisticsOutbox(models.AbstractModel):
         if existing:
             return existing
         key = str(uuid.uuid4())
+        # Field groups the receiving system owns are not sent to it (lib/ownership.py).
+        external = backend.flow_ids.filtered(lambda f: f.flow == flow)._groups_owned_by(ownership.EXTERNAL)
+        data = ownership.outbound_data(event_type, data, external)
         payload = backend._adapter().render(event_type, key, data)
         message = Message.create({
             "uuid": key,
