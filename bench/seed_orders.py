@@ -135,6 +135,19 @@ def seed(env, shipments):
           FROM logistics_shipment s
          WHERE s.name LIKE 'BENCH-%' AND split_part(s.name, '-', 2)::int <= {n}
            AND p.id = {sp} + split_part(s.name, '-', 2)::int""")
+    # 1 % of the released invoices had their proof withdrawn (a voided POD or a return)
+    # after release: flagged, linked to their shipment, no credit note yet.
+    withdrawn = "(k % 100) = 10"
+    cr.execute(f"""
+        UPDATE account_move SET logistics_proof_withdrawn = TRUE,
+               logistics_proof_withdrawn_reason = 'Proof of delivery voided (bench)',
+               logistics_proof_withdrawn_date = now() AT TIME ZONE 'utc'
+          FROM generate_series(1, {n}) k WHERE {withdrawn} AND account_move.id = {am} + k""")
+    cr.execute(f"""
+        INSERT INTO logistics_shipment_invoice_rel (shipment_id, move_id)
+        SELECT s.id, {am} + split_part(s.name, '-', 2)::int FROM logistics_shipment s
+         WHERE s.name LIKE 'BENCH-%' AND split_part(s.name, '-', 2)::int <= {n}
+           AND split_part(s.name, '-', 2)::int % 100 = 10""")
     cr.execute("ANALYZE sale_order_line_invoice_rel")
     cr.execute("ANALYZE logistics_shipment")
     return n
