@@ -390,7 +390,8 @@ def main():
                              "over the soak; grouped: each shipment's events are consecutive")
     parser.add_argument("--profile", metavar="DIR",
                         help="sample the server with py-spy during each drain; collapsed stacks "
-                             "are written to DIR/drain-w<workers>-n<events>.txt")
+                             "are written to DIR/drain-w<workers>-n<events>.txt "
+                             "(DIR/drain-<type>-w<workers>.txt for --types)")
     parser.add_argument("--types", default=process_types.MILESTONE,
                         help="comma-separated event types whose apply rate is measured: "
                              f"{', '.join(process_types.TYPES)} (milestone: the --backlogs drains)")
@@ -422,8 +423,9 @@ def main():
             print(f"lag at {args.rate}/s with workers={workers}: p50 "
                   f"{lags[-1]['lag_p50_ms']:.0f} ms, p95 {lags[-1]['lag_p95_ms']:.0f} ms", flush=True)
         for type_ in [t for t in types if t != process_types.MILESTONE]:
+            profile = args.profile and Path(args.profile) / f"drain-{type_}-w{workers}.txt"
             typed.append(process_types.run_type(args.db, args.conf, type_, workers, args.typed_events,
-                                                args.typed_per_request, drain, analyze))
+                                                args.typed_per_request, drain, analyze, profile))
             print(f"drained {args.typed_events} {type_} events with workers={workers}: "
                   f"{typed[-1]['events_per_s']:,.1f} events/s", flush=True)
     if args.soak_events:

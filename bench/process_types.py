@@ -158,12 +158,14 @@ def fill(db, conf, type_, run, targets, events, per_request, connections=4):
     return requests
 
 
-def run_type(db, conf, type_, workers, events, per_request, drain, analyze):
+def run_type(db, conf, type_, workers, events, per_request, drain, analyze, profile=None):
     """Seed, fill and drain one type's backlog (``drain`` and ``analyze``: those of
-    bench_process); the drain's result with the type."""
+    bench_process; ``profile``: py-spy's output, see drain); the drain's result with
+    the type."""
     run = f"{type_.split('.')[-1][:4]}{workers}n{events}x{int(time.time()) % 100000}"
     targets = (seed_updates if type_ == UPDATED else seed_orders)(db, conf, run, events)
     analyze(db)
     fill(db, conf, type_, run, targets, events, per_request)
-    result = drain(db, conf, workers, events, backend=BACKENDS[type_][0], applied_sql=applied_sql(run))
+    result = drain(db, conf, workers, events, backend=BACKENDS[type_][0], applied_sql=applied_sql(run),
+                   profile=profile)
     return dict(result, type=type_, per_request=per_request)
