@@ -2,6 +2,7 @@
 
     bash bench/run.sh process [--backlogs 10000,100000] [--workers 0,2] [--lag-seconds 30]
                               [--rate 100] [--soak-events 0] [--scrape-metrics SECONDS]
+                              [--types milestone,shipment.updated,fulfillment.shipped]
 
 Everything goes through a real server started as `make run` starts it, on 127.0.0.1:
 * drain: a backlog of N events is POSTed as signed webhooks (100 events per request)
@@ -15,7 +16,10 @@ Everything goes through a real server started as `make run` starts it, on 127.0.
   and without scraping (--backlogs "" runs the lag part only);
 * soak (--soak-events N): one large backlog drained with the memory of each server
   process sampled every 10 s and printed after every --soak-mark events (100,000), to
-  show that memory does not grow with the number of events.
+  show that memory does not grow with the number of events;
+* --types: besides milestones (the drains above, and the default), the apply rate of
+  shipment.updated and fulfillment.shipped, one backlog of --typed-events each drained
+  per --workers value (bench/process_types.py).
 A backlog goes to fresh shipments, --events-per-shipment each (default 10, a realistic
 history): picked up, in transit (several times), out for delivery, delivered, in event-time
 order, spread so that every batch touches many shipments and derives real state changes
@@ -34,6 +38,7 @@ from pathlib import Path
 import psycopg2
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import process_types  # noqa: E402
 from bench_ingest import load, sign, start, stop  # noqa: E402
 from common import (  # noqa: E402
     child_pids,
@@ -48,6 +53,7 @@ from common import (  # noqa: E402
 )
 
 CODES = ("picked_up", "in_transit", "out_for_delivery", "delivered")
+MILESTONES_SQL = "SELECT count(*) FROM logistics_shipment_milestone"
 
 
 def stamp(seconds):
@@ -152,10 +158,10 @@ def fill(db, conf, refs, events, run, per_request=100, connections=4, layout="sp
     return result
 
 
-def backend_action(db, conf, action):
+def backend_action(db, conf, action, backend="demo-tms"):
     """Pause or resume the bench backend (``action_pause`` / ``action_resume``)."""
     with odoo_env(db, conf) as env:
-        getattr(env["logistics.backend"].search([("code", "=", "demo-tms")]), action)()
+        getattr(env["logistics.backend"].search([("code", "=", backend)]), action)()
 
 
 def warm_up(port, workers):
@@ -172,29 +178,31 @@ def warm_up(port, workers):
 
 
 def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, profile=None,
-          mark_every=0):
+          mark_every=0, backend="demo-tms", applied_sql=MILESTONES_SQL):
     """Drain a full inbox with the server and its runner: the backend is paused while
     the server starts and its workers load the registry, then resumed, and timed until
     nothing is pending (``with_start_s`` also counts the server start).
     With ``mark_every`` (events), the memory of every server process is also sampled
     and printed each time that many more events are applied (``marks``).
     With ``profile`` (a file path), py-spy samples every server process meanwhile and
-    writes collapsed stacks there (``py-spy`` must be installed: pip install py-spy)."""
+    writes collapsed stacks there (``py-spy`` must be installed: pip install py-spy).
+    ``backend``: the one whose inbox is drained; ``applied_sql``: counts the events applied
+    (by default the milestones)."""
     conn = connect(db)
-    milestones_before = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone")
+    milestones_before = scalar(conn, applied_sql)
     pending = scalar(conn, "SELECT count(*) FROM logistics_sync_message WHERE state = 'pending'")
-    backend_action(db, conf, "action_pause")
+    backend_action(db, conf, "action_pause", backend)
     launched = time.monotonic()
     proc, port = start(db, conf, workers, runner=True)
     warm_up(port, workers)
     spy = py_spy(proc.pid, profile, idle=True) if profile else None
-    backend_action(db, conf, "action_resume")
+    backend_action(db, conf, "action_resume", backend)
     ready = time.monotonic()
     samples, next_sample, marks, next_mark = [], ready, [], mark_every
     per_message = expect_events / pending if pending else 0
 
     def sample(now):
-        applied = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone")
+        applied = scalar(conn, applied_sql)
         memory = memory_mib([proc.pid] + child_pids(proc.pid))
         return (round(now - ready, 1), applied - milestones_before,
                 round(sum(m["rss"] for m in memory.values()), 1),
@@ -226,7 +234,7 @@ def drain(db, conf, workers, expect_events, timeout=1800, sample_every=5.0, prof
     finally:
         stop_py_spy(spy)
         stop(proc)
-    applied = scalar(conn, "SELECT count(*) FROM logistics_shipment_milestone") - milestones_before
+    applied = scalar(conn, applied_sql) - milestones_before
     with conn.cursor() as cr:
         cr.execute("SELECT state, count(*) FROM logistics_sync_message GROUP BY state")
         states = dict(cr.fetchall())
@@ -382,14 +390,26 @@ def main():
                              "over the soak; grouped: each shipment's events are consecutive")
     parser.add_argument("--profile", metavar="DIR",
                         help="sample the server with py-spy during each drain; collapsed stacks "
-                             "are written to DIR/drain-w<workers>-n<events>.txt")
+                             "are written to DIR/drain-w<workers>-n<events>.txt "
+                             "(DIR/drain-<type>-w<workers>.txt for --types)")
+    parser.add_argument("--types", default=process_types.MILESTONE,
+                        help="comma-separated event types whose apply rate is measured: "
+                             f"{', '.join(process_types.TYPES)} (milestone: the --backlogs drains)")
+    parser.add_argument("--typed-events", type=int, default=1000,
+                        help="the backlog of each type other than milestone")
+    parser.add_argument("--typed-per-request", type=int, default=10,
+                        help="events per webhook request of the types other than milestone")
     args = parser.parse_args()
+    types = [t for t in args.types.split(",") if t]
+    unknown = set(types) - set(process_types.TYPES)
+    if unknown:
+        parser.error(f"unknown --types {', '.join(sorted(unknown))}")
     workers_list = [int(w) for w in args.workers.split(",")]
     if args.scrape_metrics:
         set_metrics_token(args.db)
-    drains, lags, soak = [], [], []
+    drains, lags, soak, typed = [], [], [], []
     for workers in workers_list:
-        for size in [int(b) for b in args.backlogs.split(",") if b]:
+        for size in [int(b) for b in args.backlogs.split(",") if b and process_types.MILESTONE in types]:
             run = f"d{workers}n{size}"
             refs = prepare(args.db, args.conf, run, max(1, size // args.events_per_shipment))
             fill(args.db, args.conf, refs, size, run)
@@ -402,6 +422,12 @@ def main():
                             scrape_every=args.scrape_metrics))
             print(f"lag at {args.rate}/s with workers={workers}: p50 "
                   f"{lags[-1]['lag_p50_ms']:.0f} ms, p95 {lags[-1]['lag_p95_ms']:.0f} ms", flush=True)
+        for type_ in [t for t in types if t != process_types.MILESTONE]:
+            profile = args.profile and Path(args.profile) / f"drain-{type_}-w{workers}.txt"
+            typed.append(process_types.run_type(args.db, args.conf, type_, workers, args.typed_events,
+                                                args.typed_per_request, drain, analyze, profile))
+            print(f"drained {args.typed_events} {type_} events with workers={workers}: "
+                  f"{typed[-1]['events_per_s']:,.1f} events/s", flush=True)
     if args.soak_events:
         workers = workers_list[-1]
         refs = prepare(args.db, args.conf, f"s{workers}",
@@ -430,8 +456,14 @@ def main():
                "lag_max_ms", "ack_p50_ms", "ack_p99_ms", "statuses", "rss_before_mib",
                "rss_after_mib", "scrape_every_s", "scrapes", "scrape_p50_ms", "scrape_max_ms",
                "scrape_statuses"])
+    if typed:
+        rates = [dict(d, type=process_types.MILESTONE, per_request=100) for d in drains] + typed
+        table("Apply rate by event type (backend resumed -> inbox empty)", rates,
+              ["type", "workers", "messages", "per_request", "events", "expected", "seconds",
+               "events_per_s", "rss_max_mib", "states"])
     write_json("process", {"drain": drains, "lag": lags, "soak": soak,
-                           "events_per_shipment": args.events_per_shipment})
+                           "events_per_shipment": args.events_per_shipment,
+                           **({"types": types, "typed": typed} if typed else {})})
 
 
 if __name__ == "__main__":

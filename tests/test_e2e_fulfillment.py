@@ -1,7 +1,9 @@
 """Issue 15 end to end, on a real server with its job runner: a sale order for 10 units
 with lots is released to a WMS (a local fake receiver), acknowledged, shipped in two
-parts (7 then 3) with lots; each part validates its delivery, gets its shipment, and its
-proof of delivery from the TMS releases one invoice. Replays change nothing."""
+parts (7 then 3) with lots; each part validates its delivery and gets its shipment; the
+TMS gives the first one its carrier (through the TMS's carrier cross-reference),
+tracking and ETA; each shipment's proof of delivery from the TMS releases one invoice.
+Replays of every message change nothing."""
 
 import json
 import subprocess
@@ -110,8 +112,44 @@ def test_wms_ships_in_two_parts_and_each_part_is_invoiced_on_its_pod(odoo_server
                       fields=["state", "logistics_shipment_id", "backorder_id"], order="id")
     assert [p["state"] for p in pickings] == ["done", "assigned"], pickings
     assert pickings[1]["backorder_id"][0] == pickings[0]["id"]
+    # Validated for the 7 shipped, with the warehouse's lots; a backorder of 3.
+    shipped_lots = s.call("stock.move.line", "search_read", [["picking_id", "=", pickings[0]["id"]]],
+                          fields=["lot_id", "quantity"])
+    assert sorted((ml["lot_id"][1], ml["quantity"]) for ml in shipped_lots) == [
+        ("E2E-L1", 4), ("E2E-L2", 3)], shipped_lots
+    assert [m["product_uom_qty"] for m in s.call("stock.move", "search_read", [
+        ["picking_id", "=", pickings[1]["id"]]], fields=["product_uom_qty"])] == [3]
     shipment1 = pickings[0]["logistics_shipment_id"]
     assert shipment1
+
+    # The TMS books the shipment: carrier (its code, cross-referenced on the TMS backend
+    # to an Odoo carrier), tracking, promised delivery and ETA, packages.
+    tms = s.call("logistics.backend", "search", [["code", "=", "demo-tms"]])[0]
+    carrier = s.call("delivery.carrier", "create", {"name": "E2E Express", "product_id": s.call(
+        "product.product", "create", {"name": "E2E Express", "type": "service"})})
+    carrier_code = f"E2EX-{uuid.uuid4().hex[:6]}"
+    s.call("logistics.backend.xref", "create", {"backend_id": tms, "kind": "carrier",
+                                                "external_code": carrier_code, "carrier_id": carrier})
+    promised, eta = recent(-2 * 86400), recent(-86400)
+    update = {"type": "shipment.updated", "schema_version": "1", "id": f"upd1-{name}",
+              "occurred_at": recent(95), "shipment": {"reference": shipment1[1]},
+              "carrier": {"code": carrier_code, "name": "E2E Express", "service": "EXPRESS"},
+              "tracking": {"number": f"E2E-TRK-{name}", "url": f"https://track.example.com/{name}"},
+              "dates": {"promised_delivery": promised, "estimated_delivery": eta},
+              "packages": [{"reference": f"PKG-{name}", "weight": {"value": 7.5, "unit": "kg"}}]}
+    messages_done([post(s, "demo-tms", [update])])
+    transport = ["carrier_id", "tracking_number", "tracking_url", "date_promised", "date_estimated",
+                 "late_against_promise", "package_ids"]
+
+    def shipment_transport():
+        return s.call("logistics.shipment", "read", [shipment1[0]], transport)[0]
+
+    booked = shipment_transport()
+    assert (booked["carrier_id"][0], booked["tracking_number"], booked["tracking_url"]) == (
+        carrier, f"E2E-TRK-{name}", f"https://track.example.com/{name}"), booked
+    assert (booked["date_promised"], booked["date_estimated"]) == (
+        promised.replace("T", " ").rstrip("Z"), eta.replace("T", " ").rstrip("Z")), booked
+    assert not booked["late_against_promise"] and len(booked["package_ids"]) == 1, booked
 
     def pod(shipment_name, tag):
         return post(s, "demo-tms", [
@@ -148,9 +186,11 @@ def test_wms_ships_in_two_parts_and_each_part_is_invoiced_on_its_pod(odoo_server
     assert [i["amount_untaxed"] for i in invoices] == [70, 30]
 
     # Every message again, under new webhook ids: nothing changes.
-    replays = [post(s, "e2e-wms", [ack]), post(s, "e2e-wms", [first]), post(s, "e2e-wms", [second]),
-               pod(shipment1[1], f"pod1-{name}"), pod(shipment2[1], f"pod2-{name}")]
+    replays = [post(s, "e2e-wms", [ack]), post(s, "e2e-wms", [first]), post(s, "demo-tms", [update]),
+               post(s, "e2e-wms", [second]), pod(shipment1[1], f"pod1-{name}"),
+               pod(shipment2[1], f"pod2-{name}")]
     messages_done(replays)
+    assert shipment_transport() == booked
     assert len(s.call("stock.picking", "search", [["sale_id", "=", order]])) == 2
     assert len(s.call("logistics.shipment", "search", [["sale_id", "=", order]])) == 2
     time.sleep(3)  # a release job a replay would have queued has had time to run

@@ -22,7 +22,9 @@ SHIPMENT_NOT_INVOICED = ("cancelled", "returned")
 # ---------------------------------------------------------------- sync messages
 MESSAGE_PENDING = "pending"
 MESSAGE_UNAUTHORIZED = "unauthorized"  # outside the backend's authority: kept, not applied
-MESSAGE_SKIPPED = "skipped"  # received while the backend's inbound flow was disabled
+# Received but deliberately not applied: the backend's inbound flow was disabled, or
+# the event only carried data Odoo owns (lib/ownership.py); replayed once that changes.
+MESSAGE_SKIPPED = "skipped"
 # Messages a manager may process or send again.
 MESSAGE_REPLAYABLE = ("unmapped", "unmatched", "unauthorized", "invalid", "failed", "dead",
                       "cancelled", "skipped")

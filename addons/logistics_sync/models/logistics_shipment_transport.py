@@ -42,19 +42,29 @@ class LogisticsShipmentTransport(models.AbstractModel):
         carrier_service, tracking_number, tracking_url, date_promised, date_estimated,
         date_pickup_planned) and replace the packages with ``packages`` (a list of package
         values) unless None, unless ``occurred_at`` is older than the latest update applied.
+        Only what differs is written: the same update again (a replay) changes nothing.
         Returns whether it was applied."""
         self.ensure_one()
         self.check_access("write")
         self._logistics_lock(touch=False)  # one update at a time per shipment
         if occurred_at and self.transport_updated_at and occurred_at < self.transport_updated_at:
             return False
-        vals = {k: v for k, v in values.items() if k in _TRANSPORT_FIELDS}
-        if occurred_at:
+        vals = {k: v for k, v in values.items()
+                if k in _TRANSPORT_FIELDS and v != (self[k].id if k == "carrier_id" else self[k])}
+        if occurred_at and occurred_at != self.transport_updated_at:
             vals["transport_updated_at"] = occurred_at
-        if packages is not None:
+        if packages is not None and not self._logistics_same_packages(packages):
             vals["package_ids"] = [Command.clear()] + [Command.create(p) for p in packages]
-        self.write(vals)
+        if vals:
+            self.write(vals)
         return True
+
+    def _logistics_same_packages(self, packages):
+        """Whether the packages are already these (package values, in order)."""
+        return len(packages) == len(self.package_ids) and all(
+            (package[k] or False) == (v or False)
+            for package, values in zip(self.package_ids, packages, strict=True)
+            for k, v in values.items())
 
 
 _TRANSPORT_FIELDS = frozenset({

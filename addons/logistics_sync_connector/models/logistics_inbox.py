@@ -14,6 +14,7 @@ from odoo.addons.queue_job.exception import RetryableJobError
 
 from ..lib import authority as lib_authority
 from ..lib import events as lib_events
+from .logistics_inbox_typed import PROBLEM_STATES
 from .logistics_sync_message import is_concurrency_error
 from .logistics_sync_message_trace import TRACEPARENTS_KEY
 
@@ -337,8 +338,7 @@ class LogisticsInbox(models.AbstractModel):
             if failed:
                 row.update(message._retry_values(failed))
             elif message in problems:
-                kind = next(k for k in ("invalid", "failed", "unauthorized", "unmapped", "unmatched")
-                            if k in problems[message])
+                kind = next(k for k in PROBLEM_STATES if k in problems[message])
                 row.update(state=kind, error="; ".join(
                     f"{k}: {', '.join(sorted(v))}" for k, v in problems[message].items()))
             else:

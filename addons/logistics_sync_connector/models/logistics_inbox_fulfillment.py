@@ -5,6 +5,7 @@ from odoo import api, models
 from odoo.addons.logistics_sync.models.stock_picking import FulfillmentMismatch
 from odoo.exceptions import UserError, ValidationError
 
+from ..lib import ownership
 from .logistics_inbox_typed import DONE, Outcome
 
 
@@ -29,7 +30,19 @@ class LogisticsInboxFulfillment(models.AbstractModel):
 
     @api.model
     def _apply_fulfillment_shipped(self, backend, items):
-        return self._apply_fulfillment(backend, items, self._fulfillment_shipped)
+        """Events whose shipped quantities Odoo owns (the inbound flow) are skipped,
+        before their order is looked up: the warehouse's word is not wanted on them."""
+        odoo_owned = self._odoo_owned(backend)
+        outcomes, rest = {}, []
+        for key, event in items:
+            values, left_out = ownership.inbound_values(event.type, _shipped_values(event), odoo_owned)
+            skipped = self._owned_outcome(event, values, left_out, [])
+            if skipped:
+                outcomes[key] = skipped
+            else:
+                rest.append((key, event))
+        outcomes.update(self._apply_fulfillment(backend, rest, self._fulfillment_shipped))
+        return outcomes
 
     # ------------------------------------------------------------------ helpers
     @api.model
@@ -71,8 +84,12 @@ class LogisticsInboxFulfillment(models.AbstractModel):
 
     @api.model
     def _fulfillment_shipped(self, backend, order, event):
-        data, env = event.data, order.env
-        lines = data["lines"]
+        data, env, notes = event.data, order.env, []
+        # Carrier and tracking Odoo owns are left as they are (and noted).
+        given, left_out = ownership.inbound_values(
+            event.type, _shipped_values(event), self._odoo_owned(backend))
+        self._owned_outcome(event, given, left_out, notes)
+        lines = given["lines"]
         products = self._fulfillment_resolve(backend, "product", [line["sku"] for line in lines], env)
         unknown = sorted({line["sku"] for line in lines} - set(products))
         if unknown:
@@ -83,7 +100,7 @@ class LogisticsInboxFulfillment(models.AbstractModel):
                 data["warehouse"])
             if not location:
                 raise FulfillmentMismatch(self.env._("unknown warehouse %s", data["warehouse"]))
-        carrier_code = (data.get("carrier") or {}).get("code")
+        carrier_code = given.get("carrier")
         carrier = carrier_code and self._fulfillment_resolve(
             backend, "carrier", [carrier_code], env).get(carrier_code)
         result = env["stock.picking"]._logistics_apply_shipped(order, {
@@ -91,7 +108,7 @@ class LogisticsInboxFulfillment(models.AbstractModel):
             "delivery": event.order_release,
             "shipped_at": event.occurred_at,
             "carrier": carrier or False,
-            "tracking_number": (data.get("tracking") or {}).get("number"),
+            "tracking_number": given.get("tracking_number"),
             "lines": [{
                 "product": products[line["sku"]], "sku": line["sku"],
                 "quantity": line["quantity"], "uom": line.get("unit"), "location": location,
@@ -100,9 +117,9 @@ class LogisticsInboxFulfillment(models.AbstractModel):
                 + [{"name": serial, "quantity": 1.0} for serial in line.get("serial_numbers") or []],
             } for line in lines],
         })
-        note = False if result["status"] == "applied" else self.env._(
-            "%s: already applied, nothing changed", event.event_id)
-        return Outcome(DONE, note, result["shipment"].id)
+        if result["status"] != "applied":
+            notes = [self.env._("%s: already applied, nothing changed", event.event_id)]
+        return Outcome(DONE, " ".join(notes) or False, result["shipment"].id)
 
     @api.model
     def _fulfillment_resolve(self, backend, kind, codes, env):
@@ -110,3 +127,12 @@ class LogisticsInboxFulfillment(models.AbstractModel):
         fallbacks), read as the integration user."""
         found = self.env["logistics.backend.xref"]._resolve(backend, kind, codes)
         return {code: record.with_env(env) for code, record in found.items()}
+
+
+def _shipped_values(event):
+    """What a fulfillment.shipped event gives, by the keys of lib/ownership.py's
+    INBOUND_FIELDS (the carrier by its code)."""
+    data = event.data
+    values = {"lines": data["lines"], "carrier": (data.get("carrier") or {}).get("code"),
+              "tracking_number": (data.get("tracking") or {}).get("number")}
+    return {key: value for key, value in values.items() if value}

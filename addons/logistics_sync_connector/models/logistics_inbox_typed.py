@@ -13,6 +13,7 @@ import logging
 from collections import namedtuple
 
 from odoo import api, models
+from odoo.addons.logistics_sync.lib.states import MESSAGE_SKIPPED
 
 from ..lib import authority as lib_authority
 from ..lib import event_types, ownership
@@ -23,11 +24,13 @@ _logger = logging.getLogger(__name__)
 # What an apply method reports for each event it is given, by (message, index):
 # state "done" (applied; ``text`` an optional note, e.g. fields Odoo owns left as they
 # are), or a message problem state: "invalid", "failed" (a fault in the event itself:
-# replay after correcting it), "unauthorized", "unmatched", "unmapped"; ``shipment_id``
-# links the message to the shipment it touched.
+# replay after correcting it), "unauthorized", "unmatched", "unmapped", "skipped" (none
+# of it may be applied: the data is Odoo's; replay after changing the owner);
+# ``shipment_id`` links the message to the shipment it touched.
 Outcome = namedtuple("Outcome", "state text shipment_id", defaults=(None, False))
-DONE = "done"
-PROBLEM_STATES = ("invalid", "failed", "unauthorized", "unmapped", "unmatched")
+DONE, SKIPPED = "done", MESSAGE_SKIPPED
+# A message takes the first of these its events got (those needing a person first).
+PROBLEM_STATES = ("invalid", "failed", "unauthorized", "unmapped", "unmatched", SKIPPED)
 
 APPLY_METHODS = {
     event_types.SHIPMENT_UPDATED: "_apply_shipment_updated",
@@ -116,6 +119,26 @@ class LogisticsInboxTyped(models.AbstractModel):
 
     # ------------------------------------------------------------------ helpers
     @api.model
+    def _odoo_owned(self, backend):
+        """The field groups Odoo owns on the backend's inbound flow (lib/ownership.py)."""
+        return self.env["logistics.backend.flow"]._inbound_of(backend)._odoo_owned_groups()
+
+    @api.model
+    def _owned_outcome(self, event, values, left_out, notes):
+        """The outcome of an event whose groups ``left_out`` Odoo owns (``values`` None:
+        none of it applied, the message is skipped), else None, the note added to
+        ``notes``."""
+        if values is None:
+            return Outcome(SKIPPED, self.env._(
+                "%(event)s: not applied, owned by Odoo: %(groups)s. Change the owner on the "
+                "backend's inbound flow and replay.",
+                event=event.event_id, groups=ownership.labels(left_out)))
+        if left_out:
+            notes.append(self.env._("%(event)s: not applied, owned by Odoo: %(groups)s.",
+                                    event=event.event_id, groups=ownership.labels(left_out)))
+        return None
+
+    @api.model
     def _typed_shipments(self, backend, items):
         """``({key: shipment}, {key: Outcome})``: the shipment of each event that names
         one (shipment reference, external id or tracking number), matched and checked
@@ -150,25 +173,22 @@ class LogisticsInboxTyped(models.AbstractModel):
         tracking, promised / estimated delivery, planned pickup and packages, through the
         shipment's entry point; oldest first, an update older than the last one applied
         changes nothing. Groups of fields Odoo owns (the inbound flow) are left as they
-        are, and noted."""
+        are, and noted; an update that only gives such groups is skipped."""
         shipments, outcomes = self._typed_shipments(backend, items)
-        odoo_owned = self.env["logistics.backend.flow"]._inbound_of(backend)._odoo_owned_groups()
+        odoo_owned = self._odoo_owned(backend)
         codes = {(e.data.get("carrier") or {}).get("code") for _k, e in items}
         carriers = self.env["logistics.backend.xref"]._resolve(backend, "carrier", codes)
         for key, event in sorted(items, key=lambda item: item[1].occurred_at):
             shipment = shipments.get(key)
             if not shipment:
                 continue
-            values, packages, notes = _update_values(event, carriers)
-            sent = {*values, *(("packages",) if packages is not None else ())}
-            kept = {ownership.group_of(f) for f in sent} & odoo_owned
-            if kept:
-                values = {f: v for f, v in values.items() if ownership.group_of(f) not in kept}
-                packages = None if ownership.TRANSPORT in kept else packages
-                labels = dict(ownership.FIELD_GROUPS)
-                notes.append(self.env._("%(event)s: not applied, owned by Odoo: %(groups)s.",
-                                        event=event.event_id,
-                                        groups=", ".join(labels[g] for g in sorted(kept))))
+            values, notes = _update_values(event, carriers)
+            values, left_out = ownership.inbound_values(event.type, values, odoo_owned)
+            skipped = self._owned_outcome(event, values, left_out, notes)
+            if skipped:
+                outcomes[key] = skipped
+                continue
+            packages = values.pop("packages", None)
             applied = shipment._logistics_apply_transport(values, packages, event.occurred_at)
             if not applied:
                 notes.append(self.env._("%(event)s: older than the last update applied: not applied.",
@@ -178,8 +198,8 @@ class LogisticsInboxTyped(models.AbstractModel):
 
 
 def _update_values(event, carriers):
-    """``(shipment values, package values or None, notes)`` of a shipment.updated event:
-    absent or null fields are left out."""
+    """``(shipment values, notes)`` of a shipment.updated event (the package values
+    under "packages"): absent or null fields are left out."""
     data, times, notes = event.data, event.times, []
     carrier, tracking = data.get("carrier") or {}, data.get("tracking") or {}
     values = {
@@ -206,4 +226,5 @@ def _update_values(event, carriers):
                 "size_length": dims.get("length", 0.0), "size_width": dims.get("width", 0.0),
                 "size_height": dims.get("height", 0.0), "dimension_uom": dims.get("unit", "cm"),
             })
-    return {k: v for k, v in values.items() if v is not None}, packages, notes
+    values["packages"] = packages
+    return {k: v for k, v in values.items() if v is not None}, notes

@@ -38,7 +38,7 @@ STATES = [
     ("unmapped", "Unmapped code"),
     ("unmatched", "Unmatched shipment"),
     ("unauthorized", "Outside the backend's authority"),
-    ("skipped", "Skipped (inbound flow disabled)"),
+    ("skipped", "Skipped (flow disabled or data owned by Odoo)"),
     ("invalid", "Invalid payload"),
     ("failed", "Failed"),
     ("dead", "Dead"),

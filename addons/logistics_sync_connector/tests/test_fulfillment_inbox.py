@@ -6,7 +6,7 @@ import json
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 
-from .common import WebhookCase
+from .common import WebhookCase, generic_event
 
 
 @tagged("post_install", "-at_install")
@@ -122,3 +122,30 @@ class TestFulfillmentInbox(WebhookCase):
         self.assertEqual(message.state, "failed")
         self.assertIn("no Fulfillment User set", message.error)
         self.assertFalse(self.order.logistics_fulfillment_state)
+
+    def test_shipped_quantities_odoo_owns_are_skipped_until_the_owner_changes(self):
+        flow = self.env["logistics.backend.flow"]._inbound_of(self.backend)
+        self.assertEqual(flow.owner_shipped, "external", "by default the warehouse's word applies")
+        flow.owner_shipped = "odoo"
+        delivery = self.order.picking_ids
+        milestone = generic_event(self.shipment.name, "picked_up", "2026-11-20T10:00:00Z")
+        message = self.post_events(
+            milestone, self.shipped("ship-1", 7, [("LOT-1", 4), ("LOT-2", 3)], tracking={"number": "1Z7"}))
+        self.assertEqual(message.state, "skipped", message.error)
+        self.assertIn("ship-1: not applied, owned by Odoo: Shipped quantities and lots. Change the "
+                      "owner on the backend's inbound flow and replay.", message.error)
+        self.assertEqual(delivery.state, "assigned")
+        self.assertFalse(delivery.move_line_ids.filtered("picked"))
+        self.assertEqual(self.shipment.state, "picked_up", "the milestone of the batch applies")
+        self.assertEqual(json.loads(message.applied_events), [0])
+        # The warehouse owns its shipped quantities from now on, Odoo the tracking: the
+        # replay validates the delivery and leaves its tracking number alone.
+        flow.write({"owner_shipped": "external", "owner_transport": "odoo"})
+        message.action_replay()
+        self.process()
+        self.assertEqual(message.state, "done", message.error)
+        self.assertIn("ship-1: not applied, owned by Odoo: Carrier and tracking.", message.result)
+        self.assertEqual(delivery.state, "done")
+        self.assertEqual(sum(delivery.move_ids.mapped("quantity")), 7)
+        self.assertFalse(delivery.carrier_tracking_ref)
+        self.assertEqual(json.loads(message.applied_events), [0, 1])

@@ -71,6 +71,18 @@ class TestShipmentUpdated(WebhookCase):
         # The Late filter uses the ETA.
         self.assertEqual(s._late_deadline(), datetime(2026, 11, 21, 10))
 
+    def test_the_same_update_again_changes_nothing(self):
+        self.post(update("u1"))
+        packages = self.shipment.package_ids
+        # The same event under a new webhook id (a replay, a resend): nothing is rewritten.
+        message = self.post(update("u1"))
+        self.assertEqual(message.state, "done", message.error)
+        self.assertEqual(self.shipment.package_ids, packages, "the packages are not recreated")
+        self.post(update("u2", "2026-11-20T09:00:00Z", packages=[{"reference": "PKG-1", "weight": {
+            "value": 13, "unit": "kg"}}]))
+        self.assertNotEqual(self.shipment.package_ids, packages, "changed packages are replaced")
+        self.assertEqual(self.shipment.package_ids.weight, 13)
+
     def test_an_unknown_carrier_code_is_noted_and_the_rest_applied(self):
         message = self.post(update("u1", carrier={"code": "UPS", "name": "UPS"}))
         self.assertEqual(message.state, "done")
@@ -94,9 +106,20 @@ class TestShipmentUpdated(WebhookCase):
         self.assertFalse(self.shipment.date_estimated)
         self.assertEqual(self.shipment.tracking_number, "1Z999")
         flow.owner_transport = "odoo"
-        self.post(update("u2", "2026-11-20T09:00:00Z", tracking={"number": "NEW"}))
+        # Nothing of it may be applied: kept, skipped, until the owner changes.
+        message = self.post(update("u2", "2026-11-20T09:00:00Z", tracking={"number": "NEW"}))
+        self.assertEqual(message.state, "skipped")
+        self.assertIn("u2: not applied, owned by Odoo: Carrier and tracking, Dates and ETA. "
+                      "Change the owner", message.error)
         self.assertEqual(self.shipment.tracking_number, "1Z999")
         self.assertEqual(self.shipment.package_ids.mapped("reference"), ["PKG-1"])
+        flow.owner_transport = "external"
+        message.action_replay()
+        self.process()
+        self.assertEqual(message.state, "done", message.error)
+        self.assertIn("u2: not applied, owned by Odoo: Dates and ETA.", message.result)
+        self.assertEqual(self.shipment.tracking_number, "NEW")
+        self.assertFalse(self.shipment.date_estimated)
 
     def test_outbound_does_not_send_the_groups_the_receiver_owns(self):
         flow = self.backend.flow_ids.filtered(lambda f: f.flow == "outbound_shipment")  # a TMS has one
@@ -126,3 +149,17 @@ class TestOwnershipLib(BaseCase):
         self.assertEqual(ownership.outbound_data("fulfillment.request", {"carrier": "D", "commitment_date": 1,
                                                                          "lines": []}, {ownership.DATES}),
                          {"carrier": "D", "lines": []})
+
+    def test_inbound_values_leave_out_the_groups_odoo_owns(self):
+        T, D, S = ownership.TRANSPORT, ownership.DATES, ownership.SHIPPED
+        update = {"tracking_number": "1Z", "date_estimated": "x"}
+        self.assertEqual(ownership.inbound_values("shipment.updated", update, set()), (update, set()))
+        self.assertEqual(ownership.inbound_values("shipment.updated", update, {D, S}),
+                         ({"tracking_number": "1Z"}, {D}), "only groups the event gives are reported")
+        self.assertEqual(ownership.inbound_values("shipment.updated", update, {T, D}), (None, {T, D}))
+        shipped = {"lines": [{"sku": "A", "quantity": 1}], "tracking_number": "1Z"}
+        self.assertEqual(ownership.inbound_values("fulfillment.shipped", shipped, {T}),
+                         ({"lines": shipped["lines"]}, {T}))
+        self.assertEqual(ownership.inbound_values("fulfillment.shipped", shipped, {S}), (None, {S}),
+                         "without its lines a shipped event means nothing")
+        self.assertEqual(ownership.labels({S, T}), "Carrier and tracking, Shipped quantities and lots")
