@@ -19,7 +19,8 @@ from common import odoo_env, table, timed, write_json  # noqa: E402
 from seed_orders import seed as seed_orders  # noqa: E402
 
 REPORTS = ["logistics.reconcile.uninvoiced", "logistics.reconcile.invoiced.nopod",
-           "logistics.reconcile.stale", "logistics.reconcile.sync", "logistics.reconcile.quantity",
+           "logistics.reconcile.stale", "logistics.reconcile.late.promise",
+           "logistics.reconcile.sync", "logistics.reconcile.quantity",
            "logistics.reconcile.withdrawn"]
 
 

@@ -1,5 +1,6 @@
 -- Synthetic volume for the reconciliation benchmark: :shipments shipments with 10
--- milestones each (80% delivered, POD on 75%, exceptions, stale ones) and sync messages;
+-- milestones each (80% delivered, POD on 75%, exceptions, stale ones, planned / estimated /
+-- promised deliveries) and sync messages;
 -- bench/seed_orders.py then gives each its order, delivery and invoice.
 -- Run with psql -v shipments=100000 -v backend=<id> -v company=<id> -v partner=<id>.
 \set ON_ERROR_STOP on
@@ -7,6 +8,7 @@ BEGIN;
 CREATE TEMP TABLE _codes AS SELECT id, code FROM logistics_milestone_code;
 INSERT INTO logistics_shipment (name, company_id, partner_id, state, last_event_at, date_delivered,
                                 pod_received, pod_date, pod_signed_by, invoice_released,
+                                date_planned, date_estimated, date_promised,
                                 create_date, write_date, create_uid, write_uid)
 SELECT 'BENCH-' || g, :company, :partner,
        CASE WHEN g % 100 < 80 THEN 'delivered' WHEN g % 100 < 85 THEN 'exception' ELSE 'in_transit' END,
@@ -14,6 +16,11 @@ SELECT 'BENCH-' || g, :company, :partner,
        CASE WHEN g % 100 < 80 THEN now() - (g % 500) * interval '1 hour' END,
        g % 100 < 75, CASE WHEN g % 100 < 75 THEN now() - (g % 500) * interval '1 hour' END,
        CASE WHEN g % 100 < 75 THEN 'Bench Signer' END, g % 100 < 67,
+       -- planned within ±5 days; an ETA on two thirds (-1 to +2 days from planned), a
+       -- promise on half: late against promise and late shipments for the reports
+       now() + ((g % 240) - 120) * interval '1 hour',
+       CASE WHEN g % 3 != 0 THEN now() + ((g % 240) - 120 + (g % 72) - 24) * interval '1 hour' END,
+       CASE WHEN g % 2 = 0 THEN now() + ((g % 240) - 108) * interval '1 hour' END,
        now(), now(), 1, 1
   FROM generate_series(1, :shipments) g;
 INSERT INTO logistics_shipment_milestone (shipment_id, company_id, code_id, code, occurred_at,

@@ -3,8 +3,8 @@
 
 {
     "name": "Logistics Sync Reconciliation",
-    "summary": "Delivered-not-invoiced, invoiced-without-POD, stale shipments, sync issues "
-    "and quantity mismatches, with the fixing action at hand",
+    "summary": "Delivered-not-invoiced, invoiced-without-POD, stale and late shipments, "
+    "late against promise, sync issues and quantity mismatches, with the fixing action at hand",
     "version": "18.0.1.0.0",
     "development_status": "Beta",
     "category": "Inventory/Delivery",

@@ -2,6 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 from . import (
+    test_company_rpc,
     test_concurrency,
     test_derive_chunks,
     test_facts_readonly,

@@ -175,7 +175,8 @@ class LogisticsMetrics(models.AbstractModel):
                  GROUP BY u.company_id, u.currency_id
                 UNION ALL
                 SELECT 'sla', st.company_id, NULL, count(*), NULL, NULL
-                  FROM logistics_reconcile_stale st WHERE st.issue = 'stale' GROUP BY st.company_id
+                  FROM logistics_reconcile_stale st
+                 WHERE st.past_sla AND st.issue != 'exception' GROUP BY st.company_id
                 UNION ALL
                 SELECT 'eta', late.company_id, NULL, count(*), NULL, NULL FROM late
                  GROUP BY late.company_id

@@ -119,3 +119,19 @@ class TestMetricsEndpoint(WebhookCase):
                 [("is_late", "=", True), ("company_id", "=", self.env.company.id)]))
         self.assertIn(("logistics_shipments_delivered_not_invoiced", company), values)
         self.assertIn(("logistics_invoices_held_for_pod", company), values)
+
+    def test_sla_gauge_counts_silent_shipments_that_are_also_late(self):
+        """reason sla: no news past the SLA, whether or not the Stale report lists the
+        shipment as late (its issue takes precedence there)."""
+        self.set_token()
+        company = (("company", self.env.company.name),)
+        before = self.scrape()[1]
+        shipment = self.env["logistics.shipment"].create(
+            {"date_planned": fields.Datetime.now() - timedelta(days=1)})
+        shipment._apply_milestones([{"shipment_id": shipment.id, "code": "in_transit",
+                                     "occurred_at": fields.Datetime.now() - timedelta(days=3)}])
+        self.env.flush_all()
+        values = self.scrape()[1]
+        for reason in ("sla", "eta"):
+            key = ("logistics_shipments_late", company + (("reason", reason),))
+            self.assertEqual(values[key], before[key] + 1, reason)

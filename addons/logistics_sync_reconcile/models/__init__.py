@@ -8,6 +8,7 @@ from . import (
     delivery_carrier,
     logistics_reconcile_dashboard,
     logistics_reconcile_invoiced_nopod,
+    logistics_reconcile_late_promise,
     logistics_reconcile_quantity,
     logistics_reconcile_stale,
     logistics_reconcile_summary,

@@ -15,7 +15,7 @@ from odoo.tools import SQL
 SHIPMENT_COLUMNS = [
     "state", "pod_received", "pod_date", "date_delivered", "last_event_at",
     "current_milestone_id", "invoice_released", "sale_id", "partner_id", "carrier_id",
-    "company_id",
+    "company_id", "date_planned", "date_estimated", "date_promised",
 ]
 SALE_LINE_COLUMNS = ["qty_delivered", "qty_invoiced", "price_unit", "discount", "order_id",
                      "product_id"]

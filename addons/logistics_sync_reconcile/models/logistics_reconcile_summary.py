@@ -31,7 +31,8 @@ class LogisticsReconcileSummary(models.Model):
     def _is_open(self):
         self.ensure_one()
         return any(self[f] for f in ("uninvoiced_count", "nopod_count", "stale_count",
-                                     "exception_count", "sync_count", "quantity_count"))
+                                     "exception_count", "late_count", "late_promise_count",
+                                     "sync_count", "quantity_count"))
 
     @api.model
     def _cron_daily_summary(self):
@@ -69,9 +70,11 @@ class LogisticsReconcileSummary(models.Model):
         return self.env["ir.qweb"]._render("logistics_sync_reconcile.summary_note", {
             "counts": self.env._(
                 "%(u)s delivered not invoiced (%(ua).2f at stake), %(n)s invoiced without POD, "
-                "%(s)s stale, %(e)s in exception, %(y)s sync issues, %(q)s quantity mismatches.",
+                "%(s)s stale, %(e)s in exception, %(l)s late, %(p)s late against promise, "
+                "%(y)s sync issues, %(q)s quantity mismatches.",
                 u=self.uninvoiced_count, ua=self.uninvoiced_amount, n=self.nopod_count,
-                s=self.stale_count, e=self.exception_count, y=self.sync_count, q=self.quantity_count),
+                s=self.stale_count, e=self.exception_count, l=self.late_count,
+                p=self.late_promise_count, y=self.sync_count, q=self.quantity_count),
             "issues": [{"backend": row.backend_id.display_name, "state": states.get(row.issue, row.issue),
                         "count": row.message_count, "age": self._age(now - row.oldest)} for row in issues],
             "oldest": [{"name": m.name, "backend": m.backend_id.display_name, "state": states.get(m.state, m.state),
