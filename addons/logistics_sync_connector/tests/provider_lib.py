@@ -87,3 +87,18 @@ def check_demo_backend(case, xmlid, readme, paused=True):
         case.assertTrue(documented, "the readme names none of its secrets")
     else:
         case.assertEqual(documented, secrets)
+
+
+def check_unauthorized_eta(case, backend, post, shipment):
+    """A backend that may not send shipment updates (a WebhookCase's): the message of a
+    delivery with an ETA (``post()``) is ``unauthorized`` with the reason, its
+    milestones are applied, the ETA is not. Returns the message."""
+    backend.may_update_shipments = False
+    case.assertEqual(post().status_code, 202)
+    case.process(backend)
+    message = case.messages(backend)
+    case.assertEqual(message.state, "unauthorized")
+    case.assertIn("may not send shipment.updated events", message.error)
+    case.assertTrue(shipment.milestone_ids)
+    case.assertFalse(shipment.date_estimated)
+    return message

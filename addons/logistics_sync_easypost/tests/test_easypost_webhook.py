@@ -128,14 +128,9 @@ class TestEasyPostWebhook(WebhookCase):
             "https://track.easypost.com/djE6dHJrX2M4ZTBlZGI1YmIyODRjYWE5MzRhMGQzZGIyM2ExNDhk"))
 
     def test_without_the_authority_the_eta_waits_visibly_and_milestones_apply(self):
-        self.easypost.may_update_shipments = False
-        self.assertEqual(self.post_easypost("easypost_tracker_updated.json").status_code, 202)
-        self.process(self.easypost)
-        message = self.messages(self.easypost)
-        self.assertEqual(message.state, "unauthorized")
-        self.assertIn("may not send shipment.updated events", message.error)
+        provider_lib.check_unauthorized_eta(
+            self, self.easypost, lambda: self.post_easypost("easypost_tracker_updated.json"), self.ep_shipment)
         self.assertEqual(self.ep_shipment.state, "delivered")
-        self.assertFalse(self.ep_shipment.date_estimated)
 
     def test_its_event_id_header_is_kept_with_its_messages_only(self):
         body = (FIXTURES / "easypost_tracker_updated.json").read_bytes()

@@ -117,14 +117,9 @@ class TestShippoWebhook(WebhookCase):
         self.assertFalse(self.shipment.date_estimated)
 
     def test_without_the_authority_the_eta_waits_visibly_and_milestones_apply(self):
-        self.shippo.may_update_shipments = False
-        self.assertEqual(self.post("shippo_track_updated_transit.json").status_code, 202)
-        self.process(self.shippo)
-        message = self.messages(self.shippo)
-        self.assertEqual(message.state, "unauthorized")
-        self.assertIn("may not send shipment.updated events", message.error)
+        provider_lib.check_unauthorized_eta(
+            self, self.shippo, lambda: self.post("shippo_track_updated_transit.json"), self.sh_shipment)
         self.assertEqual(self.sh_shipment.state, "picked_up")
-        self.assertFalse(self.sh_shipment.date_estimated)
 
     def test_demo_backend(self):
         provider_lib.check_demo_backend(self, "logistics_sync_shippo.demo_backend_shippo",
