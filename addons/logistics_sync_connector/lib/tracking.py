@@ -34,7 +34,10 @@ def provider_datetime(value) -> datetime | None:
     try:
         return parse_datetime(text)
     except PayloadError:
-        pass
+        return _without_offset(text)
+
+
+def _without_offset(text) -> datetime | None:
     try:
         if len(text) <= 10:
             return datetime.combine(date.fromisoformat(text), END_OF_DAY)
