@@ -26,6 +26,8 @@ def kept_headers(adapter_key):
     except KeyError:  # its addon is being uninstalled
         extra = ()
     return KEPT_HEADERS.union(extra) if extra else KEPT_HEADERS
+
+
 # What _store did with a delivery.
 STORED, DUPLICATE, CONFLICT = "accepted", "duplicate", "conflict"
 
