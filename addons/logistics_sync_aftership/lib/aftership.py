@@ -13,6 +13,11 @@ Each checkpoint of the tracking becomes one canonical event: its code is the che
 the whole history with every update: a checkpoint's event id is its ``hash`` (API
 2026-07) or is derived from the tracking id and the checkpoint itself, stable across
 updates, and the milestone dedup does the rest.
+
+The tracking's estimated delivery (:data:`EDD_FIELDS`), when it has one, becomes a
+``shipment.updated`` event (ETA, carrier slug, service, carrier's tracking link) after
+the milestones, for ``tracking_update`` and ``edd_revise`` deliveries (lib/tracking.py of
+the connector). It is ordered by the tracking's ``updated_at``.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import datetime, timezone
 
-from odoo.addons.logistics_sync_connector.lib import adapters, outbound
+from odoo.addons.logistics_sync_connector.lib import adapters, tracking
 from odoo.addons.logistics_sync_connector.lib.events import (
     CanonicalEvent,
     PayloadError,
@@ -34,8 +39,9 @@ from odoo.addons.logistics_sync_connector.lib.signatures import SignatureError, 
 
 HEADER = "aftership-hmac-sha256"
 # Event codes whose msg is a tracking whose checkpoints are milestones; edd_revise (a new
-# estimated delivery) and tracking_pending_time carry no new checkpoint.
+# estimated delivery) carries no new checkpoint, only the ETA; tracking_pending_time nothing.
 HANDLED = ("tracking_update",)
+ETA_EVENTS = ("tracking_update", "edd_revise")
 # "Pending": AfterShip has no information from the carrier yet, nothing happened.
 IGNORED_TAGS = ("Pending",)
 
@@ -123,22 +129,43 @@ def message_id(body: bytes) -> str:
     return check_event_id(f"{tracking_key(msg)}:{digest}", "AfterShip tracking id")
 
 
+# Where a tracking's estimated delivery is, best first: AfterShip's own choice among the
+# carrier's, its AI's and the account's custom estimate (API 2024-04 and later), the
+# legacy field (earlier versions), then each estimate on its own.
+EDD_FIELDS = ("latest_estimated_delivery", "expected_delivery", "courier_estimated_delivery_date",
+              "custom_estimated_delivery_date", "aftership_estimated_delivery_date")
+# In an estimate object: its date/time, else the end of its range (not late before it).
+EDD_KEYS = ("datetime", "estimated_delivery_date", "datetime_max", "estimated_delivery_date_max")
+
+
 def expected_delivery(msg: dict) -> str | None:
-    """The latest estimated delivery AfterShip gives for a tracking (a date or a date/time
-    as AfterShip sends it), or None."""
-    latest = msg.get("latest_estimated_delivery")
-    if isinstance(latest, dict):
-        value = _text(latest.get("datetime")) or _text(latest.get("datetime_max"))
-        if value:
-            return value
-    for key in ("expected_delivery", "aftership_estimated_delivery_date",
-                "custom_estimated_delivery_date"):
-        value = msg.get(key)
+    """The estimated delivery AfterShip gives for a tracking (a date or a date/time, as
+    AfterShip sends it), or None."""
+    for field in EDD_FIELDS:
+        value = msg.get(field)
         if isinstance(value, dict):
-            value = value.get("estimated_delivery_date") or value.get("datetime")
+            value = next((value[k] for k in EDD_KEYS if _text(value.get(k))), None)
         if _text(value):
             return value
     return None
+
+
+def _updated_at(data: dict, msg: dict, milestones) -> datetime | None:
+    """When AfterShip last updated the tracking: its ``updated_at``, else the delivery's
+    ``ts``, else the newest checkpoint."""
+    moment = tracking.provider_datetime(msg.get("updated_at"))
+    if moment is None and type(data.get("ts")) is int and 0 < data["ts"] < 253402300799:
+        moment = datetime.fromtimestamp(data["ts"], timezone.utc).replace(tzinfo=None)
+    return moment or max((e.occurred_at for e in milestones), default=None)
+
+
+def eta_event(data: dict, msg: dict, key: str, milestones):
+    """The shipment.updated event of a tracking with an estimated delivery, or None."""
+    return tracking.eta_event(
+        key, _updated_at(data, msg, milestones), tracking.provider_datetime(expected_delivery(msg)),
+        external_id=_text(msg.get("id")), tracking_number=_text(msg.get("tracking_number")),
+        carrier=_text(msg.get("slug")), service=_text(msg.get("shipment_type")),
+        tracking_url=_text(msg.get("courier_tracking_link")))
 
 
 def checkpoint_time(value) -> datetime:
@@ -177,11 +204,20 @@ def _checkpoint_id(key, checkpoint: dict) -> str:
     return f"{key}:{hashlib.sha1(parts.encode()).hexdigest()[:20]}"
 
 
-def parse(body: bytes) -> list[CanonicalEvent]:
+def parse(body: bytes) -> list:
+    """The tracking's checkpoints as milestones, then its estimated delivery as a
+    shipment.updated event when it has one (last: the indexes of the milestones of a
+    message stay those they had before ETAs were read)."""
     data, msg = _envelope(body)
-    if data["event"] not in HANDLED:
+    if data["event"] not in ETA_EVENTS:
         return []
     key = tracking_key(msg)
+    events = _milestones(msg, key) if data["event"] in HANDLED else []
+    eta = eta_event(data, msg, key, events)
+    return [*events, eta] if eta else events
+
+
+def _milestones(msg: dict, key: str) -> list[CanonicalEvent]:
     checkpoints = msg.get("checkpoints")
     checkpoints = [] if checkpoints is None else checkpoints
     if not isinstance(checkpoints, list):
@@ -215,17 +251,12 @@ def parse(body: bytes) -> list[CanonicalEvent]:
 
 
 @adapters.register
-class AfterShipAdapter(adapters.Adapter):
-    """AfterShip Tracking webhooks (inbound only)."""
+class AfterShipAdapter(adapters.InboundAdapter):
+    """AfterShip Tracking webhooks (inbound only). The webhook secret is the one of
+    AfterShip's Settings > Webhooks, pasted on the backend."""
 
     key = "aftership"
     label = "AfterShip tracking webhooks"
-
-    def new_secret(self):
-        # A placeholder: paste the webhook secret of AfterShip's Settings > Webhooks.
-        import secrets as pysecrets
-
-        return pysecrets.token_urlsafe(32)
 
     def verify(self, headers, body, secrets, now=None):
         verify(headers, body, secrets)
@@ -239,12 +270,3 @@ class AfterShipAdapter(adapters.Adapter):
 
     def default_status_map(self):
         return {**TAG_MAP, **SUBTAG_MAP}
-
-    def default_flows(self, backend_type):
-        return [{"flow": "inbound_milestones"}]
-
-    def send(self, *args, **kwargs):
-        raise NotImplementedError("AfterShip backends only receive tracking webhooks")
-
-    def test_connection(self, settings):
-        return outbound.SendResult("fail", None, None, "AfterShip backends are inbound only", "", 0.0)

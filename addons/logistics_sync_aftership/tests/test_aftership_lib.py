@@ -4,7 +4,6 @@
 """The AfterShip adapter without a database, on AfterShip's own examples
 (tests/fixtures/SOURCES.md)."""
 
-import copy
 import json
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 from odoo.addons.logistics_sync_connector.lib import adapters
 from odoo.addons.logistics_sync_connector.lib.events import PayloadError
 from odoo.addons.logistics_sync_connector.lib.signatures import SignatureError
+from odoo.addons.logistics_sync_connector.tests import provider_lib
 from odoo.tests import common
 
 from ..lib import aftership
@@ -30,9 +30,7 @@ VECTOR_BODY = (
 )
 VECTOR_SIGNATURE = "+3xeJt0zkkmj1zCFoTBMOc+abMKgZ44GOkZu9DdDHGM="
 
-
-def fixture(name):
-    return (FIXTURES / name).read_bytes()
+fixture = provider_lib.reader(FIXTURES)
 
 
 class TestAfterShipSignature(common.BaseCase):
@@ -90,7 +88,7 @@ class TestAfterShipPayload(common.BaseCase):
         self.assertIsNone(event.location)
 
     def test_checkpoints_become_events_with_their_own_time_place_and_pod(self):
-        events = aftership.parse(fixture("aftership_delivered.json"))
+        events, _eta = provider_lib.split(aftership.parse(fixture("aftership_delivered.json")))
         self.assertEqual([(e.code, e.detail) for e in events], [
             ("InfoReceived", "InfoReceived_001"), ("InTransit", "InTransit_002"),
             ("OutForDelivery", "OutForDelivery_001"), ("Delivered", "Delivered_001")])
@@ -107,7 +105,7 @@ class TestAfterShipPayload(common.BaseCase):
 
     def test_checkpoint_ids_are_stable_across_deliveries(self):
         [early] = aftership.parse(fixture("aftership_info_received.json"))
-        later = aftership.parse(fixture("aftership_delivered.json"))
+        later, _eta = provider_lib.split(aftership.parse(fixture("aftership_delivered.json")))
         self.assertEqual(early.event_id, later[0].event_id)
         self.assertEqual(len({e.event_id for e in later}), 4)
 
@@ -122,7 +120,7 @@ class TestAfterShipPayload(common.BaseCase):
         data["msg"]["checkpoints"][0]["tag"] = "Pending"
         self.assertEqual(aftership.parse(json.dumps(data).encode()), [])
         data = json.loads(fixture("aftership_delivered.json"))
-        data["event"] = "edd_revise"
+        data["event"] = "tracking_pending_time"
         self.assertEqual(aftership.parse(json.dumps(data).encode()), [])
 
     def test_expected_delivery(self):
@@ -130,8 +128,55 @@ class TestAfterShipPayload(common.BaseCase):
         self.assertEqual(aftership.expected_delivery(delivered), "2023-12-23")
         info = json.loads(fixture("aftership_info_received.json"))["msg"]
         self.assertIsNone(aftership.expected_delivery(info))
-        self.assertEqual(aftership.expected_delivery({"expected_delivery": "2024-01-02"}),
-                         "2024-01-02")
+        cases = [
+            ({"expected_delivery": "2024-01-02"}, "2024-01-02"),  # API 2024-01 and before
+            ({"latest_estimated_delivery": {"type": "range", "datetime": None,
+                                            "datetime_min": "2024-01-02", "datetime_max": "2024-01-04"},
+              "expected_delivery": "2024-01-01"}, "2024-01-04"),
+            ({"latest_estimated_delivery": None,
+              "aftership_estimated_delivery_date": {"estimated_delivery_date": "2024-01-03",
+                                                    "confidence_code": 9}}, "2024-01-03"),
+            ({"custom_estimated_delivery_date": {"type": "specific", "datetime": "2024-01-05T10:00:00"}},
+             "2024-01-05T10:00:00"),
+            ({"latest_estimated_delivery": {"datetime": 20240102}}, None),
+        ]
+        for msg, expected in cases:
+            with self.subTest(msg=msg):
+                self.assertEqual(aftership.expected_delivery(msg), expected)
+
+    def test_expected_delivery_is_a_shipment_update_after_the_milestones(self):
+        parsed = aftership.parse(fixture("aftership_delivered.json"))
+        milestones, [eta] = provider_lib.split(parsed)
+        self.assertEqual(parsed, [*milestones, eta])
+        self.assertEqual(len(milestones), 4)
+        # A date alone: the end of that day (UTC); ordered by the tracking's updated_at.
+        self.assertEqual(eta.times["dates.estimated_delivery"], datetime(2023, 12, 23, 23, 59, 59))
+        self.assertEqual(eta.occurred_at, datetime(2023, 12, 23, 17, 40, 5))
+        self.assertEqual((eta.shipment_external_id, eta.tracking_number),
+                         ("q82bqhzdrcxbjlqdnzng5024", "9434936105536968782556"))
+        self.assertEqual(eta.data["carrier"], {"code": "usps", "service": "USPS Ground Advantage"})
+        self.assertEqual(eta.data["tracking"], {"number": "9434936105536968782556"})
+        self.assertTrue(eta.event_id.startswith("q82bqhzdrcxbjlqdnzng5024:eta:"), eta.event_id)
+        # The same delivery again (a replay): the same event; a later update: another one.
+        self.assertEqual(provider_lib.split(aftership.parse(fixture("aftership_delivered.json")))[1],
+                         [eta])
+        data = json.loads(fixture("aftership_delivered.json"))
+        data["msg"]["updated_at"] = "2023-12-23T18:00:00+00:00"
+        [later] = provider_lib.split(aftership.parse(json.dumps(data).encode()))[1]
+        self.assertNotEqual(later.event_id, eta.event_id)
+        # Without an estimate, or with one that is not a date: milestones only.
+        self.assertEqual(provider_lib.split(aftership.parse(fixture("aftership_info_received.json")))[1], [])
+        data["msg"]["latest_estimated_delivery"]["datetime"] = "next week"
+        self.assertEqual(provider_lib.split(aftership.parse(json.dumps(data).encode())),
+                         (milestones, []))
+
+    def test_edd_revise_carries_only_the_new_estimate(self):
+        data = json.loads(fixture("aftership_delivered.json"))
+        data["event"] = "edd_revise"
+        data["msg"]["latest_estimated_delivery"]["datetime"] = "2023-12-24T12:00:00-05:00"
+        [eta] = aftership.parse(json.dumps(data).encode())
+        self.assertEqual(eta.type, "shipment.updated")
+        self.assertEqual(eta.times["dates.estimated_delivery"], datetime(2023, 12, 24, 17, 0))
 
     def test_malformed_payloads(self):
         cases = [
@@ -157,44 +202,9 @@ class TestAfterShipPayload(common.BaseCase):
         self.assertNotIn("Expired", mapping)
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=6)
-
-
-def _paths(node, path=()):
-    yield path
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, value in items:
-        yield from _paths(value, (*path, key))
-
-
-def _replaced(data, path, value):
-    if not path:
-        return value
-    data = copy.deepcopy(data)
-    node = data
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return data
-
-
 class TestAftershipFuzz(common.BaseCase):
     @settings(max_examples=300, deadline=None)
     @given(st.data())
     def test_mutated_examples_raise_only_payload_errors(self, data):
-        """Any value anywhere in the published examples: parsed into storable events, or
-        refused with a PayloadError (an invalid message), never another exception."""
-        for name in ("aftership_spec_sample.json", "aftership_info_received.json", "aftership_delivered.json"):
-            example = json.loads(fixture(name))
-            path = data.draw(st.sampled_from(list(_paths(example))))
-            body = json.dumps(_replaced(example, path, data.draw(json_values))).encode()
-            try:
-                aftership.message_id(body)
-                parsed = aftership.parse(body)
-            except PayloadError:
-                continue
-            for event in parsed:
-                hash((event.event_id, event.code, event.shipment_external_id, event.tracking_number))
+        provider_lib.fuzz_examples(data, aftership, fixture, (
+            "aftership_spec_sample.json", "aftership_info_received.json", "aftership_delivered.json"))

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from odoo import Command
+from odoo.addons.logistics_sync_connector.tests import provider_lib
 from odoo.addons.logistics_sync_connector.tests.common import WebhookCase
 from odoo.tests import Form, tagged
 
@@ -121,3 +122,34 @@ class TestAfterShipWebhook(WebhookCase):
         response = self.post(b'{"event": "tracking_update", "event_id": "", "msg": {}}')
         self.assertEqual(response.status_code, 400, response.text)
         self.assertEqual(self.messages(self.aftership).state, "invalid")
+
+    def test_estimated_delivery_lands_on_the_shipment(self):
+        self.assertTrue(self.aftership.may_update_shipments)  # what a new carrier backend gets
+        self.assertEqual(self.post("aftership_delivered.json").status_code, 202)
+        self.process(self.aftership)
+        message = self.messages(self.aftership)
+        self.assertEqual(message.state, "done", message.error)
+        self.assertIn("5 event(s) applied", message.result)
+        self.assertEqual(str(self.as_shipment.date_estimated), "2023-12-23 23:59:59")
+        self.assertEqual(self.as_shipment.carrier_service, "USPS Ground Advantage")
+        self.assertEqual(len(self.as_shipment.milestone_ids), 4)
+        self.assertFalse(self.shipment.date_estimated)
+        # AfterShip's slug is not an Odoo carrier until a cross-reference says so.
+        self.assertIn("carrier 'usps' has no cross-reference", message.result)
+
+    def test_without_the_authority_the_eta_waits_visibly_and_milestones_apply(self):
+        message = provider_lib.check_unauthorized_eta(
+            self, self.aftership, lambda: self.post("aftership_delivered.json"), self.as_shipment)
+        self.assertEqual(self.as_shipment.state, "delivered")
+        # Granted, then replayed: the ETA alone is applied, the milestones are not again.
+        self.aftership.may_update_shipments = True
+        message.with_user(self.env.ref("base.user_admin")).action_replay()
+        self.process(self.aftership)
+        self.assertEqual(message.state, "done", message.error)
+        self.assertEqual(str(self.as_shipment.date_estimated), "2023-12-23 23:59:59")
+        self.assertEqual(len(self.as_shipment.milestone_ids), 4)
+        self.assertFalse(self.as_shipment.milestone_ids.duplicate_ids)
+
+    def test_demo_backend(self):
+        provider_lib.check_demo_backend(self, "logistics_sync_aftership.demo_backend_aftership",
+                                        Path(__file__).parents[1] / "readme" / "CONFIGURE.md")

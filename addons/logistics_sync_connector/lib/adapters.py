@@ -70,6 +70,8 @@ class Adapter:
     label = "Base"
     #: outbound flows this adapter can send
     outbound_flows: tuple = ()
+    #: request headers (lowercase) kept with an inbound message besides the generic ones
+    kept_headers: tuple = ()
 
     # -- inbound -----------------------------------------------------------
     def new_secret(self) -> str:
@@ -147,6 +149,23 @@ class Adapter:
 
     def test_connection(self, settings: OutboundSettings) -> outbound.SendResult:
         return self.send(settings, "ping", "ping", {"type": "ping"})
+
+
+class InboundAdapter(Adapter):
+    """The base of an adapter of a system that only posts webhooks (a tracking provider):
+    nothing is sent to it, and its webhook secret is the provider's, pasted by an admin
+    (a random placeholder until then)."""
+
+    def new_secret(self):
+        import secrets as pysecrets
+
+        return pysecrets.token_urlsafe(32)
+
+    def send(self, *args, **kwargs):
+        raise NotImplementedError(f"{self.label}: inbound only, nothing is sent")
+
+    def test_connection(self, settings):
+        return outbound.SendResult("fail", None, None, f"{self.label}: inbound only", "", 0.0)
 
 
 @register

@@ -7,14 +7,27 @@ import uuid
 
 from odoo import api, fields, models
 
+from ..lib import adapters
 from ..lib import events as lib_events
 from ..lib import trace as lib_trace
 
-# Headers worth keeping with an inbound message (never Authorization or cookies).
-KEPT_HEADERS = (
+# Headers worth keeping with an inbound message (never Authorization or cookies), with
+# those its backend's adapter names (Adapter.kept_headers).
+KEPT_HEADERS = frozenset((
     "content-type", "user-agent", "webhook-id", "webhook-timestamp", "x-request-id",
-    "x-forwarded-for", "x-easypost-event-id", "traceparent",
-)
+    "x-forwarded-for", "traceparent",
+))
+
+
+def kept_headers(adapter_key):
+    """The names of the headers kept with a message of a backend of ``adapter_key``."""
+    try:
+        extra = adapters.get(adapter_key).kept_headers if adapter_key else ()
+    except KeyError:  # its addon is being uninstalled
+        extra = ()
+    return KEPT_HEADERS.union(extra) if extra else KEPT_HEADERS
+
+
 # What _store did with a delivery.
 STORED, DUPLICATE, CONFLICT = "accepted", "duplicate", "conflict"
 
@@ -35,7 +48,8 @@ class LogisticsInboxStore(models.AbstractModel):
         whose stored body hash differs is a CONFLICT (the same query reads it).
         """
         self.env["logistics.sync.message"].check_access("create")
-        kept = {k.lower(): v for k, v in headers.items() if k.lower() in KEPT_HEADERS}
+        names = kept_headers(config.get("adapter"))
+        kept = {k.lower(): v for k, v in headers.items() if k.lower() in names}
         # W3C Trace Context: a column of its own, and only when well formed (outbound
         # messages this one causes continue its trace; lib/trace.py).
         traceparent = lib_trace.parse(kept.pop("traceparent", None))

@@ -104,14 +104,6 @@ EVENT_IDS = [
     ("", False), (None, False), (42, False), ("x" * 256, False), ("a\x00b", False), ("a\tb", False),
     ("a\x7f", False), ("\ud800", False),
 ]
-EASYPOST_WRONG_TYPES = [
-    ({"id": {"nested": 1}}, {}, "shipment_external_id"),
-    ({"tracking_code": ["EZ1"]}, {}, "tracking_number"),
-    ({"carrier": 7}, {}, "carrier"),
-    ({"signed_by": {"name": "x"}}, {"status": "delivered"}, "pod_signed_by"),
-    ({}, {"status_detail": 3}, "detail"),
-    ({"id": "trk_" + "é" * 600}, {}, "longer than 1024 bytes"),
-]
 
 
 class TestEvents(common.BaseCase):

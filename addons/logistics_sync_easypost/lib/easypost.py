@@ -9,6 +9,9 @@ backend's status map is looked up with ``status:status_detail`` first, then
 ``status``. EasyPost resends the whole history with every update, so a detail's
 event id is derived from the tracker id and the detail itself (stable across
 updates), and the milestone dedup does the rest. ``signed_by`` is the POD.
+The Tracker's ``est_delivery_date``, when it has one, becomes a ``shipment.updated``
+event (ETA, carrier, service, EasyPost's public tracking page) after the milestones
+(lib/tracking.py of the connector).
 
 Signatures: ``X-Hmac-Signature: hmac-sha256-hex=<hex HMAC-SHA256 of the raw body>``,
 keyed with the NFKD-normalised webhook secret, as EasyPost documents it.
@@ -18,11 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets as pysecrets
 import unicodedata
 from collections.abc import Iterable, Mapping
 
-from odoo.addons.logistics_sync_connector.lib import adapters, events, outbound
+from odoo.addons.logistics_sync_connector.lib import adapters, events, tracking
 from odoo.addons.logistics_sync_connector.lib.events import (
     CanonicalEvent,
     PayloadError,
@@ -77,7 +79,7 @@ def _detail_id(tracker_id, detail) -> str:
     return f"{tracker_id}:{hashlib.sha1(key.encode()).hexdigest()[:20]}"
 
 
-def parse_easypost(body: bytes) -> tuple[str, list[CanonicalEvent]]:
+def parse_easypost(body: bytes) -> tuple[str, list]:
     data = parse_json(body)
     if not isinstance(data, dict) or data.get("object") != "Event":
         raise PayloadError("not an EasyPost Event object")
@@ -122,7 +124,26 @@ def parse_easypost(body: bytes) -> tuple[str, list[CanonicalEvent]]:
             pod_received_at=occurred if delivered and signed_by else None,
             raw=detail,
         ))
-    return event_id, events
+    eta = eta_event(data, tracker, tracker_id or tracking_code, events)
+    return event_id, [*events, eta] if eta else events
+
+
+def eta_event(data: dict, tracker: dict, key, milestones):
+    """The shipment.updated event of a Tracker with an ``est_delivery_date``, or None;
+    ordered by the Tracker's ``updated_at``, else the Event's, else its newest detail."""
+    detail = tracker.get("carrier_detail") if isinstance(tracker.get("carrier_detail"), dict) else {}
+    updated = (tracking.provider_datetime(tracker.get("updated_at"))
+               or tracking.provider_datetime(data.get("updated_at"))
+               or max((e.occurred_at for e in milestones), default=None))
+    return tracking.eta_event(
+        str(key), updated, tracking.provider_datetime(tracker.get("est_delivery_date")),
+        external_id=_str(tracker.get("id")), tracking_number=_str(tracker.get("tracking_code")),
+        carrier=_str(tracker.get("carrier")), service=_str(detail.get("service")),
+        tracking_url=_str(tracker.get("public_url")))
+
+
+def _str(value) -> str | None:
+    return value if isinstance(value, str) and value else None
 
 
 # ---------------------------------------------------------------- signatures
@@ -154,14 +175,12 @@ def verify_easypost(headers: Mapping, body: bytes, secrets: Iterable[str]) -> No
 
 # ---------------------------------------------------------------- adapter
 @adapters.register
-class EasyPostAdapter(adapters.Adapter):
+class EasyPostAdapter(adapters.InboundAdapter):
     """EasyPost tracker webhooks (tracker.created / tracker.updated Event objects)."""
 
     key = "easypost"
     label = "EasyPost tracker webhooks"
-
-    def new_secret(self):
-        return pysecrets.token_urlsafe(32)
+    kept_headers = ("x-easypost-event-id",)
 
     def verify(self, headers, body, secrets, now=None):
         verify_easypost(headers, body, secrets)
@@ -181,9 +200,3 @@ class EasyPostAdapter(adapters.Adapter):
         mapping = dict(EASYPOST_STATUS_MAP)
         mapping.update(EASYPOST_DETAIL_MAP)
         return {k: v for k, v in mapping.items() if v and v[0]}
-
-    def send(self, *args, **kwargs):
-        raise NotImplementedError("EasyPost backends only receive tracking webhooks")
-
-    def test_connection(self, settings):
-        return outbound.SendResult("fail", None, None, "EasyPost backends are inbound only", "", 0.0)

@@ -10,12 +10,14 @@ times are placeholders, the secret is ours."""
 
 import contextlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from odoo.addons.logistics_sync_connector.lib import adapters, events, signatures
+from odoo.addons.logistics_sync_connector.tests import provider_lib
 from odoo.addons.logistics_sync_connector.tests.test_lib import (
     extreme_datetimes,
     json_values,
@@ -62,6 +64,7 @@ class TestEasyPost(common.BaseCase):
     def test_easypost_fixture_parsing_and_stable_ids(self):
         created_id, created = easypost.parse_easypost((FIXTURES / "easypost_tracker_created.json").read_bytes())
         updated_id, updated = easypost.parse_easypost((FIXTURES / "easypost_tracker_updated.json").read_bytes())
+        (created, _eta), (updated, _eta) = provider_lib.split(created), provider_lib.split(updated)
         self.assertTrue(created_id.startswith("evt_"), created_id)
         self.assertNotEqual(updated_id, created_id)
         self.assertEqual([e.code for e in updated], ["pre_transit", "pre_transit", "in_transit",
@@ -72,6 +75,23 @@ class TestEasyPost(common.BaseCase):
                          ("John Tester", "EZ4000000004", "trk_c8e0edb5bb284caa934a0d3db23a148z"))
         self.assertEqual(updated[2].detail, "received_at_origin_facility")
         self.assertTrue(all(e.pod_signed_by is None for e in updated[:-1]))
+
+    def test_est_delivery_date_is_a_shipment_update_after_the_milestones(self):
+        _id, parsed = easypost.parse_easypost((FIXTURES / "easypost_tracker_updated.json").read_bytes())
+        milestones, [eta] = provider_lib.split(parsed)
+        self.assertEqual(parsed, [*milestones, eta])
+        self.assertEqual(eta.times["dates.estimated_delivery"], datetime(2026, 11, 20, 14, 3))
+        self.assertEqual(eta.occurred_at, datetime(2026, 11, 20, 14, 3))  # the Tracker's updated_at
+        self.assertEqual((eta.shipment_external_id, eta.tracking_number),
+                         ("trk_c8e0edb5bb284caa934a0d3db23a148z", "EZ4000000004"))
+        self.assertEqual(eta.data["carrier"], {"code": "USPS", "service": "First-Class Package Service"})
+        self.assertEqual(eta.data["tracking"]["url"],
+                         "https://track.easypost.com/djE6dHJrX2M4ZTBlZGI1YmIyODRjYWE5MzRhMGQzZGIyM2ExNDhk")
+        self.assertEqual(easypost.parse_easypost(
+            (FIXTURES / "easypost_tracker_updated.json").read_bytes())[1][-1], eta)
+        data = json.loads((FIXTURES / "easypost_tracker_updated.json").read_bytes())
+        data["result"]["est_delivery_date"] = None
+        self.assertEqual(easypost.parse_easypost(json.dumps(data).encode())[1], milestones)
 
     def test_easypost_other_events_and_malformed(self):
         self.assertEqual(

@@ -5,7 +5,8 @@ import json
 from pathlib import Path
 
 from odoo import Command
-from odoo.addons.logistics_sync_connector.tests.common import WebhookCase
+from odoo.addons.logistics_sync_connector.tests import provider_lib
+from odoo.addons.logistics_sync_connector.tests.common import WebhookCase, generic_event
 from odoo.tests import tagged
 
 from ..lib import easypost
@@ -114,3 +115,37 @@ class TestEasyPostWebhook(WebhookCase):
             message = self.env["logistics.sync.message"].browse(response.json()["message_id"])
             self.assertEqual(message.state, "invalid")
             self.assertTrue(message.event_id.startswith("invalid-"))
+
+    def test_est_delivery_date_lands_on_the_shipment(self):
+        self.assertEqual(self.post_easypost("easypost_tracker_updated.json").status_code, 202)
+        self.process(self.easypost)
+        message = self.messages(self.easypost)
+        self.assertEqual(message.state, "done", message.error)
+        shipment = self.ep_shipment
+        self.assertEqual(str(shipment.date_estimated), "2026-11-20 14:03:00")
+        self.assertEqual((shipment.carrier_service, shipment.tracking_url), (
+            "First-Class Package Service",
+            "https://track.easypost.com/djE6dHJrX2M4ZTBlZGI1YmIyODRjYWE5MzRhMGQzZGIyM2ExNDhk"))
+
+    def test_without_the_authority_the_eta_waits_visibly_and_milestones_apply(self):
+        provider_lib.check_unauthorized_eta(
+            self, self.easypost, lambda: self.post_easypost("easypost_tracker_updated.json"), self.ep_shipment)
+        self.assertEqual(self.ep_shipment.state, "delivered")
+
+    def test_its_event_id_header_is_kept_with_its_messages_only(self):
+        body = (FIXTURES / "easypost_tracker_updated.json").read_bytes()
+        headers = {"Content-Type": "application/json", "X-EasyPost-Event-Id": "evt_header",
+                   "X-Hmac-Signature": easypost.sign_easypost(SECRET, body)}
+        self.assertEqual(self.post_raw("/logistics/webhook/test-easypost", body, headers).status_code, 202)
+        self.assertEqual(json.loads(self.messages(self.easypost).headers)["x-easypost-event-id"],
+                         "evt_header")
+        # Not a header the connector keeps for other adapters.
+        event = generic_event("TEST-SHP-1", "in_transit", "2026-11-20T14:03:00Z")
+        self.assertEqual(self.post_signed(event, headers={"X-EasyPost-Event-Id": "evt_x"}).status_code, 202)
+        self.assertNotIn("x-easypost-event-id", json.loads(self.messages().headers))
+
+    def test_demo_backend(self):
+        # Not paused: its secret is a demo value, documented as such.
+        provider_lib.check_demo_backend(self, "logistics_sync_easypost.demo_backend_easypost",
+                                        Path(__file__).parents[1] / "readme" / "CONFIGURE.md",
+                                        paused=False)

@@ -15,6 +15,10 @@ are skipped (they were reported with the tracker status of their time). The deta
 the event's normalized ``reason``: the status map is looked up with ``status:reason``
 first, then ``status``. An event's time is its ``timestamp``, else its ``date`` and
 ``time``, read as UTC as karrio itself does when it builds timestamps.
+
+The tracker's ``estimated_delivery`` (a date), when it has one, becomes a
+``shipment.updated`` event (ETA, carrier name, service, carrier's tracking link) after
+the milestones (lib/tracking.py of the connector).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from odoo.addons.logistics_sync_connector.lib import adapters, outbound
+from odoo.addons.logistics_sync_connector.lib import adapters, tracking
 from odoo.addons.logistics_sync_connector.lib.events import (
     CanonicalEvent,
     PayloadError,
@@ -153,11 +157,35 @@ def _image_url(value) -> str | None:
     return value if isinstance(value, str) and value.startswith(("https://", "http://")) else None
 
 
-def parse(body: bytes) -> list[CanonicalEvent]:
-    event_name, _data, tracker = _envelope(body)
+def eta_event(data: dict, tracker: dict, key: str, milestones):
+    """The shipment.updated event of a tracker with an ``estimated_delivery``, or None;
+    ordered by the tracker's ``updated_at``, else the Event's ``created_at``, else its
+    newest milestone."""
+    info = tracker.get("info") if isinstance(tracker.get("info"), dict) else {}
+    updated = (tracking.provider_datetime(tracker.get("updated_at"))
+               or tracking.provider_datetime(data.get("created_at"))
+               or max((e.occurred_at for e in milestones), default=None))
+    return tracking.eta_event(
+        key, updated, tracking.provider_datetime(tracker.get("estimated_delivery")),
+        external_id=_text(tracker.get("id")), tracking_number=_text(tracker.get("tracking_number")),
+        carrier=_text(tracker.get("carrier_name")), service=_text(info.get("shipment_service")),
+        tracking_url=_text(info.get("carrier_tracking_link")))
+
+
+def parse(body: bytes) -> list:
+    """The tracker's events as milestones, then its estimated delivery as a
+    shipment.updated event when it has one (last: the indexes of the milestones of a
+    message stay those they had before ETAs were read)."""
+    event_name, data, tracker = _envelope(body)
     if event_name not in HANDLED:
         return []
     key = tracker_key(tracker)
+    events = _milestones(tracker, key)
+    eta = eta_event(data, tracker, key, events)
+    return [*events, eta] if eta else events
+
+
+def _milestones(tracker: dict, key: str) -> list[CanonicalEvent]:
     items = tracker.get("events")
     items = [] if items is None else items
     if not isinstance(items, list):
@@ -195,17 +223,12 @@ def parse(body: bytes) -> list[CanonicalEvent]:
 
 
 @adapters.register
-class KarrioAdapter(adapters.Adapter):
-    """Karrio tracker webhooks (inbound only)."""
+class KarrioAdapter(adapters.InboundAdapter):
+    """Karrio tracker webhooks (inbound only). The secret is the one karrio shows for
+    its webhook (whsec_…), pasted on the backend."""
 
     key = "karrio"
     label = "Karrio tracker webhooks"
-
-    def new_secret(self):
-        # A placeholder: paste the secret karrio shows for its webhook (whsec_…).
-        import secrets as pysecrets
-
-        return pysecrets.token_urlsafe(32)
 
     def verify(self, headers, body, secrets, now=None):
         verify(headers, body, secrets)
@@ -219,12 +242,3 @@ class KarrioAdapter(adapters.Adapter):
 
     def default_status_map(self):
         return dict(STATUS_MAP)
-
-    def default_flows(self, backend_type):
-        return [{"flow": "inbound_milestones"}]
-
-    def send(self, *args, **kwargs):
-        raise NotImplementedError("karrio backends only receive tracker webhooks")
-
-    def test_connection(self, settings):
-        return outbound.SendResult("fail", None, None, "karrio backends are inbound only", "", 0.0)

@@ -4,7 +4,6 @@
 """The karrio adapter without a database, on karrio's own examples
 (tests/fixtures/SOURCES.md)."""
 
-import copy
 import json
 from datetime import datetime
 from pathlib import Path
@@ -15,16 +14,14 @@ from hypothesis import strategies as st
 from odoo.addons.logistics_sync_connector.lib import adapters
 from odoo.addons.logistics_sync_connector.lib.events import PayloadError
 from odoo.addons.logistics_sync_connector.lib.signatures import SignatureError
+from odoo.addons.logistics_sync_connector.tests import provider_lib
 from odoo.tests import common
 
 from ..lib import karrio
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SECRET = "whsec_626bb46d31cf4d0b802b660e84ddf1c8"  # the format of karrio's webhook sample
-
-
-def fixture(name):
-    return (FIXTURES / name).read_bytes()
+fixture = provider_lib.reader(FIXTURES)
 
 
 class TestKarrioAuthentication(common.BaseCase):
@@ -66,7 +63,7 @@ class TestKarrioPayload(common.BaseCase):
         body = fixture("karrio_tracker_updated.json")
         self.assertRegex(karrio.message_id(body), r"^trk_6792cdaef07a46a88b944044333c6af3:[0-9a-f]{32}$")
         self.assertEqual(karrio.message_id(body), karrio.message_id(body))
-        [event] = karrio.parse(body)
+        [event], _eta = provider_lib.split(karrio.parse(body))
         self.assertEqual(event.code, "delivered")
         self.assertEqual(event.occurred_at, datetime(2023, 5, 25, 15, 21))
         self.assertEqual(event.location, "ARVADA, CO, 80004, US")
@@ -82,11 +79,32 @@ class TestKarrioPayload(common.BaseCase):
 
     def test_event_ids_are_stable_when_the_tracker_status_moves_on(self):
         data = json.loads(fixture("karrio_tracker_updated.json"))
-        [delivered] = karrio.parse(json.dumps(data).encode())
+        [delivered], _eta = provider_lib.split(karrio.parse(json.dumps(data).encode()))
         data["data"]["status"] = "in_transit"
         data["data"]["events"][0]["status"] = "delivered"
-        [again] = karrio.parse(json.dumps(data).encode())
+        [again], _eta = provider_lib.split(karrio.parse(json.dumps(data).encode()))
         self.assertEqual(again.event_id, delivered.event_id)
+
+    def test_estimated_delivery_is_a_shipment_update_after_the_milestones(self):
+        parsed = karrio.parse(fixture("karrio_tracker_updated.json"))
+        [delivered], [eta] = provider_lib.split(parsed)
+        self.assertEqual(parsed, [delivered, eta])
+        # A date alone: the end of that day (UTC); no updated_at: the newest event's time.
+        self.assertEqual(eta.times["dates.estimated_delivery"], datetime(2023, 5, 25, 23, 59, 59))
+        self.assertEqual(eta.occurred_at, datetime(2023, 5, 25, 15, 21))
+        self.assertEqual((eta.shipment_external_id, eta.tracking_number),
+                         ("trk_6792cdaef07a46a88b944044333c6af3", "398678121664"))
+        self.assertEqual(eta.data["carrier"], {"code": "fedex", "service": "FedEx International Economy"})
+        self.assertEqual(eta.data["tracking"], {
+            "number": "398678121664", "url": "https://www.fedex.com/fedextrack/?trknbr=398678121664"})
+        self.assertEqual(provider_lib.split(karrio.parse(fixture("karrio_tracker_updated.json")))[1], [eta])
+        data = json.loads(fixture("karrio_tracker_updated.json"))
+        data["data"]["updated_at"] = "2023-05-25T16:00:00Z"
+        [later] = provider_lib.split(karrio.parse(json.dumps(data).encode()))[1]
+        self.assertEqual(later.occurred_at, datetime(2023, 5, 25, 16, 0))
+        self.assertNotEqual(later.event_id, eta.event_id)
+        # The documented Event sample has no estimated delivery: its milestone only.
+        self.assertEqual(provider_lib.split(karrio.parse(fixture("karrio_tracker_created_event.json")))[1], [])
 
     def test_times(self):
         for time, expected in (("07:16 AM", (7, 16)), ("7:16 pm", (19, 16)), ("20:34:05", (20, 34)),
@@ -109,7 +127,7 @@ class TestKarrioPayload(common.BaseCase):
         data = json.loads(fixture("karrio_tracker_updated.json"))
         data["data"]["signature_image_url"] = "data:image/png;base64,AAAA"
         data["data"]["delivery_image_url"] = "https://karrio.example/pod.png"
-        [event] = karrio.parse(json.dumps(data).encode())
+        [event], _eta = provider_lib.split(karrio.parse(json.dumps(data).encode()))
         self.assertEqual(event.pod_document_url, "https://karrio.example/pod.png")
 
     def test_malformed_payloads(self):
@@ -134,44 +152,10 @@ class TestKarrioPayload(common.BaseCase):
         self.assertNotIn("unknown", mapping)
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=6)
-
-
-def _paths(node, path=()):
-    yield path
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, value in items:
-        yield from _paths(value, (*path, key))
-
-
-def _replaced(data, path, value):
-    if not path:
-        return value
-    data = copy.deepcopy(data)
-    node = data
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return data
-
-
 class TestKarrioFuzz(common.BaseCase):
     @settings(max_examples=300, deadline=None)
     @given(st.data())
     def test_mutated_examples_raise_only_payload_errors(self, data):
-        """Any value anywhere in the published examples: parsed into storable events, or
-        refused with a PayloadError (an invalid message), never another exception."""
-        for name in ("karrio_tracker_created_event.json", "karrio_tracker_updated.json", "karrio_tracker_event_statuses.json"):
-            example = json.loads(fixture(name))
-            path = data.draw(st.sampled_from(list(_paths(example))))
-            body = json.dumps(_replaced(example, path, data.draw(json_values))).encode()
-            try:
-                karrio.message_id(body)
-                parsed = karrio.parse(body)
-            except PayloadError:
-                continue
-            for event in parsed:
-                hash((event.event_id, event.code, event.shipment_external_id, event.tracking_number))
+        provider_lib.fuzz_examples(data, karrio, fixture, (
+            "karrio_tracker_created_event.json", "karrio_tracker_updated.json",
+            "karrio_tracker_event_statuses.json"))

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from odoo import Command
+from odoo.addons.logistics_sync_connector.tests import provider_lib
 from odoo.addons.logistics_sync_connector.tests.common import WebhookCase
 from odoo.tests import Form, tagged
 
@@ -111,3 +112,22 @@ class TestKarrioWebhook(WebhookCase):
         self.assertEqual(audit.reason, "address_not_allowed")
         self.karrio.webhook_allowlist = "192.0.2.0/24, 127.0.0.1"
         self.assertEqual(self.post("karrio_tracker_updated.json").status_code, 202)
+
+    def test_estimated_delivery_lands_on_the_shipment(self):
+        self.assertEqual(self.post("karrio_tracker_created_event.json").status_code, 202)
+        self.assertEqual(self.post("karrio_tracker_updated.json").status_code, 202)
+        self.process(self.karrio)
+        self.assertEqual(self.messages(self.karrio).mapped("state"), ["done", "done"])
+        self.assertEqual(str(self.delivered.date_estimated), "2023-05-25 23:59:59")
+        self.assertEqual((self.delivered.carrier_service, self.delivered.tracking_url), (
+            "FedEx International Economy", "https://www.fedex.com/fedextrack/?trknbr=398678121664"))
+        self.assertFalse(self.created.date_estimated)  # the Event sample gives none
+
+    def test_without_the_authority_the_eta_waits_visibly_and_milestones_apply(self):
+        provider_lib.check_unauthorized_eta(
+            self, self.karrio, lambda: self.post("karrio_tracker_updated.json"), self.delivered)
+        self.assertEqual(self.delivered.state, "delivered")
+
+    def test_demo_backend(self):
+        provider_lib.check_demo_backend(self, "logistics_sync_karrio.demo_backend_karrio",
+                                        Path(__file__).parents[1] / "readme" / "CONFIGURE.md")

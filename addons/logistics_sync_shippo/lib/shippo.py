@@ -16,13 +16,16 @@ whose detail is the ``substatus.code``: the status map is looked up with
 ``status:substatus`` first, then ``status``. Shippo names every tracking status with an
 ``object_id``, which is the event id (stable across updates); the delivery's id is the
 track and the ``object_id`` of its current status.
+
+The track's ``eta``, when it has one, becomes a ``shipment.updated`` event (ETA,
+carrier, service level) after the milestones (lib/tracking.py of the connector).
 """
 
 from __future__ import annotations
 
 import hashlib
 
-from odoo.addons.logistics_sync_connector.lib import adapters, outbound
+from odoo.addons.logistics_sync_connector.lib import adapters, tracking
 from odoo.addons.logistics_sync_connector.lib.events import (
     CanonicalEvent,
     PayloadError,
@@ -123,11 +126,34 @@ def _statuses(track: dict) -> list:
     return history
 
 
-def parse(body: bytes) -> list[CanonicalEvent]:
+def eta_event(track: dict, key: str, milestones):
+    """The shipment.updated event of a track with an ``eta``, or None; ordered by the
+    update of its current status, else that status's date, else its newest milestone."""
+    status = track.get("tracking_status") if isinstance(track.get("tracking_status"), dict) else {}
+    level = track.get("servicelevel") if isinstance(track.get("servicelevel"), dict) else {}
+    updated = (tracking.provider_datetime(status.get("object_updated"))
+               or tracking.provider_datetime(status.get("status_date"))
+               or max((e.occurred_at for e in milestones), default=None))
+    return tracking.eta_event(
+        key, updated, tracking.provider_datetime(track.get("eta")), external_id=key,
+        tracking_number=_text(track.get("tracking_number")), carrier=_text(track.get("carrier")),
+        service=_text(level.get("name")))
+
+
+def parse(body: bytes) -> list:
+    """The track's statuses as milestones, then its ``eta`` as a shipment.updated event
+    when it has one (last: the indexes of the milestones of a message stay those they
+    had before ETAs were read)."""
     event, track = _envelope(body)
     if event not in HANDLED:
         return []
     key = track_key(track)
+    events = _milestones(track, key)
+    eta = eta_event(track, key, events)
+    return [*events, eta] if eta else events
+
+
+def _milestones(track: dict, key: str) -> list[CanonicalEvent]:
     events = []
     for index, status in enumerate(_statuses(track)):
         if not isinstance(status, dict):
@@ -153,17 +179,12 @@ def parse(body: bytes) -> list[CanonicalEvent]:
 
 
 @adapters.register
-class ShippoAdapter(adapters.Adapter):
-    """Shippo track_updated webhooks (inbound only), authenticated by a URL token."""
+class ShippoAdapter(adapters.InboundAdapter):
+    """Shippo track_updated webhooks (inbound only), authenticated by a URL token: the
+    secret generated for a new backend is that token, given to Shippo in the URL."""
 
     key = "shippo"
     label = "Shippo tracking webhooks"
-
-    def new_secret(self):
-        # The token of the webhook URL: generated here, given to Shippo in that URL.
-        import secrets as pysecrets
-
-        return pysecrets.token_urlsafe(32)
 
     def verify(self, headers, body, secrets, now=None):
         # Shippo signs nothing it documents publicly: the URL token, which the connector
@@ -178,12 +199,3 @@ class ShippoAdapter(adapters.Adapter):
 
     def default_status_map(self):
         return {**STATUS_MAP, **SUBSTATUS_MAP}
-
-    def default_flows(self, backend_type):
-        return [{"flow": "inbound_milestones"}]
-
-    def send(self, *args, **kwargs):
-        raise NotImplementedError("Shippo backends only receive tracking webhooks")
-
-    def test_connection(self, settings):
-        return outbound.SendResult("fail", None, None, "Shippo backends are inbound only", "", 0.0)

@@ -4,7 +4,6 @@
 """The Shippo adapter without a database, on Shippo's own examples
 (tests/fixtures/SOURCES.md)."""
 
-import copy
 import json
 from datetime import datetime
 from pathlib import Path
@@ -14,21 +13,19 @@ from hypothesis import strategies as st
 
 from odoo.addons.logistics_sync_connector.lib import adapters
 from odoo.addons.logistics_sync_connector.lib.events import PayloadError
+from odoo.addons.logistics_sync_connector.tests import provider_lib
 from odoo.tests import common
 
 from ..lib import shippo
 
 FIXTURES = Path(__file__).parent / "fixtures"
-
-
-def fixture(name):
-    return (FIXTURES / name).read_bytes()
+fixture = provider_lib.reader(FIXTURES)
 
 
 class TestShippoPayload(common.BaseCase):
     def test_documented_track_becomes_events(self):
         body = fixture("shippo_track_updated_delivered.json")
-        events = shippo.parse(body)
+        events, _eta = provider_lib.split(shippo.parse(body))
         self.assertEqual([(e.code, e.detail) for e in events],
                          [("TRANSIT", "package_accepted"), ("DELIVERED", "delivered")])
         accepted, delivered = events
@@ -43,7 +40,7 @@ class TestShippoPayload(common.BaseCase):
 
     def test_current_status_counts_when_the_history_lacks_it(self):
         body = fixture("shippo_track_updated_transit.json")
-        [event] = shippo.parse(body)
+        [event], _eta = provider_lib.split(shippo.parse(body))
         self.assertEqual((event.code, event.detail), ("TRANSIT", "package_accepted"))
         # The same status later in the history: same event id, deduplicated.
         later = shippo.parse(fixture("shippo_track_updated_delivered.json"))
@@ -54,11 +51,31 @@ class TestShippoPayload(common.BaseCase):
     def test_unknown_status_and_other_events_carry_no_milestone(self):
         data = json.loads(fixture("shippo_track_updated_transit.json"))
         data["data"]["tracking_status"]["status"] = "UNKNOWN"
-        self.assertEqual(shippo.parse(json.dumps(data).encode()), [])
+        self.assertEqual(provider_lib.split(shippo.parse(json.dumps(data).encode()))[0], [])
         data["event"] = "transaction_created"
         body = json.dumps(data).encode()
         self.assertEqual(shippo.parse(body), [])
         self.assertTrue(shippo.message_id(body).startswith("transaction_created:"))
+
+    def test_eta_is_a_shipment_update_after_the_milestones(self):
+        parsed = shippo.parse(fixture("shippo_track_updated_transit.json"))
+        [accepted], [eta] = provider_lib.split(parsed)
+        self.assertEqual(parsed, [accepted, eta])
+        # As Shippo sends it; ordered by the update of the current status.
+        self.assertEqual(eta.times["dates.estimated_delivery"], datetime(2023, 7, 23))
+        self.assertEqual(eta.occurred_at, datetime(2023, 7, 22, 14, 36, 50))
+        self.assertEqual((eta.shipment_external_id, eta.tracking_number),
+                         ("usps:9205590164917312751089", "9205590164917312751089"))
+        self.assertEqual(eta.data["carrier"], {"code": "usps", "service": "Priority Mail"})
+        self.assertEqual(eta.data["tracking"], {"number": "9205590164917312751089"})
+        # A replay: the same event; the next update of the track: another one.
+        self.assertEqual(shippo.parse(fixture("shippo_track_updated_transit.json"))[-1], eta)
+        later = shippo.parse(fixture("shippo_track_updated_delivered.json"))[-1]
+        self.assertEqual(later.type, "shipment.updated")
+        self.assertNotEqual(later.event_id, eta.event_id)
+        data = json.loads(fixture("shippo_track_updated_transit.json"))
+        data["data"]["eta"] = None
+        self.assertEqual(shippo.parse(json.dumps(data).encode()), [accepted])
 
     def test_malformed_payloads(self):
         for body in (b"[]", b'{"data": {}}', b'{"event": "track_updated"}',
@@ -81,44 +98,9 @@ class TestShippoPayload(common.BaseCase):
         self.assertNotIn("UNKNOWN", mapping)
 
 
-json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=12),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
-    max_leaves=6)
-
-
-def _paths(node, path=()):
-    yield path
-    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
-    for key, value in items:
-        yield from _paths(value, (*path, key))
-
-
-def _replaced(data, path, value):
-    if not path:
-        return value
-    data = copy.deepcopy(data)
-    node = data
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return data
-
-
 class TestShippoFuzz(common.BaseCase):
     @settings(max_examples=300, deadline=None)
     @given(st.data())
     def test_mutated_examples_raise_only_payload_errors(self, data):
-        """Any value anywhere in the published examples: parsed into storable events, or
-        refused with a PayloadError (an invalid message), never another exception."""
-        for name in ("shippo_track_updated_delivered.json", "shippo_track_updated_transit.json"):
-            example = json.loads(fixture(name))
-            path = data.draw(st.sampled_from(list(_paths(example))))
-            body = json.dumps(_replaced(example, path, data.draw(json_values))).encode()
-            try:
-                shippo.message_id(body)
-                parsed = shippo.parse(body)
-            except PayloadError:
-                continue
-            for event in parsed:
-                hash((event.event_id, event.code, event.shipment_external_id, event.tracking_number))
+        provider_lib.fuzz_examples(data, shippo, fixture, (
+            "shippo_track_updated_delivered.json", "shippo_track_updated_transit.json"))

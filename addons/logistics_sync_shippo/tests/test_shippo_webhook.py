@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from odoo import Command
+from odoo.addons.logistics_sync_connector.tests import provider_lib
 from odoo.addons.logistics_sync_connector.tests.common import WebhookCase
 from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
@@ -105,3 +106,21 @@ class TestShippoWebhook(WebhookCase):
         self.process(self.shippo)
         self.assertEqual(message.state, "done")
         self.assertEqual(self.sh_shipment.milestone_ids.external_code, "HELD_BY_ALIENS")
+
+    def test_eta_lands_on_the_shipment(self):
+        self.assertEqual(self.post("shippo_track_updated_transit.json").status_code, 202)
+        self.process(self.shippo)
+        message = self.messages(self.shippo)
+        self.assertEqual(message.state, "done", message.error)
+        self.assertEqual(str(self.sh_shipment.date_estimated), "2023-07-23 00:00:00")
+        self.assertEqual(self.sh_shipment.carrier_service, "Priority Mail")
+        self.assertFalse(self.shipment.date_estimated)
+
+    def test_without_the_authority_the_eta_waits_visibly_and_milestones_apply(self):
+        provider_lib.check_unauthorized_eta(
+            self, self.shippo, lambda: self.post("shippo_track_updated_transit.json"), self.sh_shipment)
+        self.assertEqual(self.sh_shipment.state, "picked_up")
+
+    def test_demo_backend(self):
+        provider_lib.check_demo_backend(self, "logistics_sync_shippo.demo_backend_shippo",
+                                        Path(__file__).parents[1] / "readme" / "CONFIGURE.md")
