@@ -14,6 +14,7 @@ from ..lib import trace as lib_trace
 KEPT_HEADERS = (
     "content-type", "user-agent", "webhook-id", "webhook-timestamp", "x-request-id",
     "x-forwarded-for", "x-easypost-event-id", "traceparent",
+    "x-logistics-poll",  # stored from a poll's answer (logistics.shipment.poll), not posted
 )
 # What _store did with a delivery.
 STORED, DUPLICATE, CONFLICT = "accepted", "duplicate", "conflict"
