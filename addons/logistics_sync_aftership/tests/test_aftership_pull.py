@@ -47,7 +47,7 @@ class TestAfterShipPull(OutboundHttpMixin, common.BaseCase):
         webhook = (FIXTURES / "aftership_delivered.json").read_bytes()
         self.assertEqual([e.event_id for e in self.adapter.parse(body)],
                          [e.event_id for e in self.adapter.parse(webhook)])
-        self.assertEqual(self.adapter.parse(body)[-1].code, "Delivered")
+        self.assertIn("Delivered", [e.code for e in self.adapter.parse(body)])
 
     @responses.activate
     def test_the_v4_envelope_is_read_too(self):

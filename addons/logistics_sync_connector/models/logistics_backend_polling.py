@@ -1,8 +1,14 @@
 # Copyright 2026 Logistics Sync contributors
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
+import logging
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .logistics_sync_message import is_concurrency_error
+
+_logger = logging.getLogger(__name__)
 
 
 class LogisticsBackendPolling(models.AbstractModel):
@@ -63,7 +69,13 @@ class LogisticsBackendPolling(models.AbstractModel):
         shipments, as its integration user."""
         backends = self.search([("poll_enabled", "=", True), ("paused", "=", False)])
         for backend in backends.filtered("poll_supported"):
-            backend._poll_run()
+            try:
+                with self.env.cr.savepoint():
+                    backend._poll_run()
+            except Exception as exc:  # one backend's fault does not stop the others
+                if is_concurrency_error(exc):
+                    raise
+                _logger.exception("backend %s: polling failed", backend.code)
 
     def action_poll_now(self):
         """Button: the same run now (managers), as the backend's integration user."""

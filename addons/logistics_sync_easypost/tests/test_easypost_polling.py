@@ -117,7 +117,7 @@ class TestEasyPostPolling(OutboundHttpMixin, ConnectorCase):
         self.process()
         self.assertEqual(self.shipment.state, "out_for_delivery")
         milestones = self.shipment.milestone_ids
-        # Asked again within the silent hours: not at all.
+        # Just heard of: not silent, not asked.
         self.run_cron()
         self.assertEqual(len(responses.calls), 1)
         # Silent again (nothing new for a day): asked, the same answer is a duplicate.
@@ -125,6 +125,9 @@ class TestEasyPostPolling(OutboundHttpMixin, ConnectorCase):
         self.run_cron()
         self.assertEqual(len(responses.calls), 2)
         self.assertEqual(len(self.messages()), 1)
+        # Still silent, but asked within the silent hours: not asked again.
+        self.run_cron()
+        self.assertEqual(len(responses.calls), 2)
         self.process()
         self.assertEqual(self.shipment.milestone_ids, milestones)
         self.assertEqual(self.shipment.state, "out_for_delivery")
@@ -172,9 +175,9 @@ class TestEasyPostPolling(OutboundHttpMixin, ConnectorCase):
 
     @responses.activate
     def test_a_failing_provider_opens_the_circuit_instead_of_looping(self):
-        others = [self.ship(f"EP-POLL-{i}", f"EZ-{i}", external_id=f"trk_{i}") for i in range(3)]
-        for shipment in others:
-            responses.add(responses.GET, f"{API}/trackers/trk_{shipment.name[-1]}", status=503)
+        for i in range(3):
+            self.ship(f"EP-FAIL-{i}", f"EZF-{i}", external_id=f"trk_f{i}")
+            responses.add(responses.GET, f"{API}/trackers/trk_f{i}", status=503)
         self.answer(status=503)
         self.run_cron()  # stops at the first failure
         self.assertEqual(len(responses.calls), 1)
