@@ -7,7 +7,7 @@ what belongs to them, and still manages A's."""
 
 import json
 
-from odoo import Command, fields
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
 from odoo.tests.common import HttpCase, JsonRpcException
@@ -60,7 +60,7 @@ class TestMultiCompany(HttpCase):
             "event_id": f"evt-{key}", "state": "dead", "payload": "{}"})
         poll = cls.env["logistics.shipment.poll"].create({
             "backend_id": backend.id, "shipment_id": shipment.id,
-            "polled_at": fields.Datetime.now(), "outcome": "ok"})
+            "polled_at": "2026-11-30 12:00:00", "outcome": "ok"})
         audit = cls.env["logistics.webhook.audit"].create(
             {"backend_id": backend.id, "code": backend.code, "reason": "bad_signature"})
         return {
