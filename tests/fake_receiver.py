@@ -1,7 +1,8 @@
 """A fake external system for the reliability tests: a local HTTP server whose
 behaviour can be switched at run time (ok, down, 429 with Retry-After, 500, reset,
 trickle), optionally slow (``delay`` seconds before answering). It keeps connections
-alive (HTTP/1.1) and counts those it accepted (``connections``)."""
+alive (HTTP/1.1) and counts those it accepted (``connections``). A GET (a poll) is
+answered, in mode ok, with the JSON set for its path in ``answers`` (else 404)."""
 
 import json
 import socket
@@ -27,6 +28,8 @@ class FakeReceiver:
         self.answered, self.cut = [], []
         self.in_progress = 0  # requests being handled
         self.connections = 0  # TCP connections accepted
+        self.answers = {}  # path -> JSON answer of a GET
+        self.gets = []  # (path, status, headers) of every GET received
         self.lock = threading.Lock()
         receiver = self
 
@@ -50,6 +53,23 @@ class FakeReceiver:
                 finally:
                     with receiver.lock:
                         receiver.in_progress -= 1
+
+            def do_GET(self):
+                mode = receiver.mode
+                status = {"ok": 200, "down": 503, "throttle": 429, "error": 500}.get(mode, 503)
+                answer = receiver.answers.get(self.path) if status == 200 else {"mode": mode}
+                if answer is None:
+                    status, answer = 404, {"error": "not found"}
+                body = json.dumps(answer).encode()
+                self.send_response(status)
+                if status == 429:
+                    self.send_header("Retry-After", "1")
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                with receiver.lock:
+                    receiver.gets.append((self.path, status, dict(self.headers)))
 
             def _handle(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))

@@ -25,7 +25,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 from datetime import datetime, timezone
+from urllib.parse import quote, urlencode
 
 from odoo.addons.logistics_sync_connector.lib import adapters, tracking
 from odoo.addons.logistics_sync_connector.lib.events import (
@@ -250,6 +252,77 @@ def _milestones(msg: dict, key: str) -> list[CanonicalEvent]:
     return events
 
 
+# ------------------------------------------------------------------ polling
+# AfterShip Tracking API, version 2026-07: authenticated by the ``as-api-key`` header;
+# a tracking is read by its AfterShip id. The v4 ``GET /trackings/<slug>/<number>`` is
+# gone from the dated versions: without an id, the list is filtered by tracking number
+# (and slug).
+API = "https://api.aftership.com/tracking/2026-07"
+API_KEY_HEADER = "as-api-key"
+
+
+def tracking_delivery(tracking: dict) -> bytes:
+    """A read tracking as the ``tracking_update`` webhook would deliver it, under an id
+    made of the tracking's id and its ``updated_at`` (the same while it does not change)."""
+    key = _text(tracking.get("id")) or f"{_text(tracking.get('slug')) or '?'}:{tracking.get('tracking_number')}"
+    delivery = {
+        "event": "tracking_update",
+        "event_id": adapters.pull_event_id("pull", key, tracking.get("updated_at"), tracking),
+        "msg": tracking,
+    }
+    return json.dumps(delivery, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _data(answer):
+    """The ``data`` of AfterShip's ``{"meta", "data"}`` envelope."""
+    return answer.get("data") if isinstance(answer, dict) else None
+
+
+def _one_tracking(data):
+    """``GET /trackings/<id>``: the tracking is ``data`` (``data.tracking`` in v4)."""
+    if isinstance(data, dict) and isinstance(data.get("tracking"), dict):
+        return data["tracking"]
+    return data if isinstance(data, dict) and data.get("tracking_number") else None
+
+
+def _listed_tracking(data, number, slug):
+    trackings = data.get("trackings") if isinstance(data, dict) else None
+    mine = [t for t in trackings or () if isinstance(t, dict) and t.get("tracking_number") == number
+            and (not slug or t.get("slug") == slug)]
+    if len({t.get("slug") for t in mine}) > 1:
+        return None  # the same number at two carriers: a carrier cross-reference decides
+    return max(mine, key=lambda t: str(t.get("created_at") or ""), default=None)
+
+
+def pull_tracking(settings, reference, client=None) -> adapters.PullResult:
+    """``GET /trackings/<id>`` (the binding's external id is AfterShip's tracking id),
+    else ``GET /trackings?tracking_numbers=…&slug=…`` (the slug is the backend's code of
+    the shipment's carrier)."""
+    base = (settings.base_url or API).rstrip("/")
+    headers = {API_KEY_HEADER: settings.secret or ""}
+    if reference.external_id:
+        url = f"{base}/trackings/{quote(reference.external_id, safe='')}"
+    elif reference.tracking_number:
+        query = {"tracking_numbers": reference.tracking_number}
+        if reference.carrier:
+            query["slug"] = reference.carrier
+        url = f"{base}/trackings?{urlencode(query)}"
+    else:
+        return adapters.PullResult("skipped", reason="no AfterShip tracking id or tracking number")
+    result = adapters.pull_get(settings, url, headers, client)
+    if result.outcome != "ok":
+        return adapters.PullResult.of(result)
+    data = _data(adapters.answer_json(result))
+    tracking = (_one_tracking(data) if reference.external_id
+                else _listed_tracking(data, reference.tracking_number, reference.carrier))
+    if not tracking:
+        what = ("an answer that is not a tracking" if reference.external_id
+                else "no single tracking of that number")
+        return adapters.PullResult("fail", status_code=result.status_code,
+                                   reason=f"AfterShip gave {what}")
+    return adapters.PullResult.of(result, [tracking_delivery(tracking)])
+
+
 @adapters.register
 class AfterShipAdapter(adapters.InboundAdapter):
     """AfterShip Tracking webhooks (inbound only). The webhook secret is the one of
@@ -270,3 +343,6 @@ class AfterShipAdapter(adapters.InboundAdapter):
 
     def default_status_map(self):
         return {**TAG_MAP, **SUBTAG_MAP}
+
+    def pull(self, settings, reference, client=None):
+        return pull_tracking(settings, reference, client)

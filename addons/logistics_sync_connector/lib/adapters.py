@@ -15,12 +15,14 @@ its :func:`ondelete` (docs/adapters.md)::
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import events, outbound, signatures, trace
 
 _REGISTRY: dict[str, type[Adapter]] = {}
+PULL_MAX_BYTES = 1 << 20  # of a pulled answer: a tracker with its whole history
 
 
 def register(cls):
@@ -63,6 +65,66 @@ class OutboundSettings:
     deadline: float = outbound.DEFAULT_DEADLINE
     allow_private: bool = False
     allow_plain_http: bool = False
+
+
+@dataclass(frozen=True)
+class PullReference:
+    """What a poll knows of one shipment to name it at the provider: the backend's own
+    id of it (its binding's external id), its tracking number, and the backend's code
+    of its carrier (a carrier cross-reference, else the carrier's name)."""
+
+    shipment: str  # our reference, for messages and logs
+    external_id: str | None = None
+    tracking_number: str | None = None
+    carrier: str | None = None
+
+
+@dataclass
+class PullResult:
+    """A poll's outcome: ``ok`` with the answer as webhook-shaped bodies (each goes
+    through ``message_id`` / ``parse`` like a delivery), ``retry`` (429, 5xx, network:
+    counts against the circuit), ``fail`` (refused, not found, unreadable), or
+    ``skipped`` when the reference cannot name the object (no request was made)."""
+
+    outcome: str
+    payloads: list = field(default_factory=list)
+    status_code: int | None = None
+    retry_after: float | None = None
+    reason: str | None = None
+
+    @classmethod
+    def of(cls, result: outbound.SendResult, payloads=()):
+        return cls(result.outcome, list(payloads), result.status_code, result.retry_after,
+                   result.reason)
+
+
+def pull_event_id(prefix: str, object_id: str, updated_at, answer) -> str:
+    """The dedup id of a pulled answer: the provider's object id and its own update time
+    when it gives one (an unchanged answer keeps it), else a hash of the answer."""
+    if isinstance(updated_at, str) and updated_at:
+        return f"{prefix}:{object_id}:{updated_at}"
+    digest = hashlib.sha256(json.dumps(answer, sort_keys=True, default=str).encode()).hexdigest()
+    return f"{prefix}:{object_id}:{digest[:32]}"
+
+
+def pull_get(settings: OutboundSettings, url: str, headers: dict,
+             client: outbound.Client | None = None) -> outbound.SendResult:
+    """One GET of a poll, under the outbound guards (SSRF, timeouts, deadline)."""
+    return (client or outbound).send(
+        "GET", url, b"", {"Accept": "application/json", **headers},
+        timeout=settings.timeout, deadline=settings.deadline,
+        allow_private=settings.allow_private, allow_plain_http=settings.allow_plain_http,
+        max_bytes=PULL_MAX_BYTES)
+
+
+def answer_json(result: outbound.SendResult):
+    """The JSON of a successful answer, or None when it is cut or not JSON."""
+    if result.truncated:
+        return None
+    try:
+        return json.loads(result.content or b"")
+    except ValueError:
+        return None
 
 
 class Adapter:
@@ -149,6 +211,21 @@ class Adapter:
 
     def test_connection(self, settings: OutboundSettings) -> outbound.SendResult:
         return self.send(settings, "ping", "ping", {"type": "ping"})
+
+    # -- polling -----------------------------------------------------------
+    @classmethod
+    def supports_pull(cls) -> bool:
+        return cls.pull is not Adapter.pull
+
+    def pull(self, settings: OutboundSettings, reference: PullReference,
+             client: outbound.Client | None = None) -> PullResult:
+        """Ask the provider for the current state of one shipment (polling, for systems
+        without webhooks or after an outage): one GET through ``client`` (the outbound
+        guards, timeouts and deadline apply), the answer returned as bodies shaped as
+        this adapter's webhook delivers them, each with a ``message_id`` that stays the
+        same while the answer does not change (``pull_event_id``). Not supported by
+        default (docs/adapters.md)."""
+        raise NotImplementedError(f"adapter {self.key!r} cannot pull")
 
 
 class InboundAdapter(Adapter):

@@ -52,6 +52,7 @@ class SendResult:
     response_body: str = ""
     elapsed: float = 0.0
     truncated: bool = False  # the answer was longer than MAX_RESPONSE_BYTES, or cut
+    content: bytes = b""  # the bytes read of a 2xx answer (a poll reads its JSON)
 
 
 def _unsafe(ip) -> bool:
@@ -169,15 +170,15 @@ def _pinned_session(hostname, address, deadline) -> requests.Session:
     return session
 
 
-def _read_capped(response, limit) -> tuple[bytes, bool]:
-    """At most MAX_RESPONSE_BYTES of the body (undecoded: a compressed answer is not
+def _read_capped(response, limit, max_bytes=MAX_RESPONSE_BYTES) -> tuple[bytes, bool]:
+    """At most ``max_bytes`` of the body (undecoded: a compressed answer is not
     inflated), and whether there was more or the read was cut short."""
     chunks, size, cut = [], 0, False
     try:
         for chunk in response.raw.stream(CHUNK_BYTES, decode_content=False):
             chunks.append(chunk)
             size += len(chunk)
-            if size > MAX_RESPONSE_BYTES:
+            if size > max_bytes:
                 cut = True
                 break
     except (urllib3.exceptions.HTTPError, http.client.HTTPException, OSError):
@@ -185,7 +186,7 @@ def _read_capped(response, limit) -> tuple[bytes, bool]:
     finally:
         response.close()
     # A socket shut down at the deadline may read as a clean end of the answer.
-    return b"".join(chunks)[:MAX_RESPONSE_BYTES], cut or limit.expired
+    return b"".join(chunks)[:max_bytes], cut or limit.expired
 
 
 def parse_retry_after(value, now: float | None = None) -> float | None:
@@ -267,9 +268,10 @@ class Client:
 
     def send(self, method: str, url: str, body: bytes, headers: dict, timeout,
              allow_private: bool = False, allow_plain_http: bool = False,
-             deadline: float = DEFAULT_DEADLINE, verify=True, resolver=None) -> SendResult:
+             deadline: float = DEFAULT_DEADLINE, verify=True, resolver=None,
+             max_bytes: int = MAX_RESPONSE_BYTES) -> SendResult:
         """One request, to the first address the guard checked, ended at ``deadline``
-        seconds whatever the server does."""
+        seconds whatever the server does; at most ``max_bytes`` of the answer are read."""
         start = time.monotonic()
         try:
             address = check_url(url, allow_private=allow_private, resolver=resolver,
@@ -305,14 +307,15 @@ class Client:
                     return SendResult("retry", reason=f"deadline of {deadline:g} s exceeded",
                                       elapsed=time.monotonic() - start)
                 # Read whole, the connection goes back to the pool; cut, it is closed.
-                data, truncated = _read_capped(response, limit)
+                data, truncated = _read_capped(response, limit, max_bytes)
         finally:
             sockets.end()
         status = response.status_code
         text = data.decode("utf-8", errors="replace")[:2000]
         elapsed = time.monotonic() - start
         if 200 <= status < 300:
-            return SendResult("ok", status, response_body=text, elapsed=elapsed, truncated=truncated)
+            return SendResult("ok", status, response_body=text, elapsed=elapsed, truncated=truncated,
+                              content=data)
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if status in RETRY_STATUSES or status >= 500:
             return SendResult("retry", status, retry_after, f"HTTP {status}", text, elapsed, truncated)
@@ -321,9 +324,9 @@ class Client:
 
 def send(method: str, url: str, body: bytes, headers: dict, timeout, allow_private: bool = False,
          allow_plain_http: bool = False, deadline: float = DEFAULT_DEADLINE, verify=True,
-         resolver=None) -> SendResult:
+         resolver=None, max_bytes: int = MAX_RESPONSE_BYTES) -> SendResult:
     """One request on a connection of its own (see ``Client.send``)."""
     with Client(watchdog=False) as client:
         return client.send(method, url, body, headers, timeout, allow_private=allow_private,
                            allow_plain_http=allow_plain_http, deadline=deadline, verify=verify,
-                           resolver=resolver)
+                           resolver=resolver, max_bytes=max_bytes)

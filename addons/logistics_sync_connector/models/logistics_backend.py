@@ -33,7 +33,8 @@ ADAPTERS = [("generic", "Generic (canonical JSON, Standard Webhooks)")]
 class LogisticsBackend(models.Model):
     _name = "logistics.backend"
     _description = "Logistics Backend"
-    _inherit = ["mail.thread", "logistics.company.guard", "logistics.backend.inbound"]
+    _inherit = ["mail.thread", "logistics.company.guard", "logistics.backend.inbound",
+                "logistics.backend.polling"]
     _order = "name"
     _check_company_auto = True
 

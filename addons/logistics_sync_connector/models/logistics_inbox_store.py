@@ -16,6 +16,7 @@ from ..lib import trace as lib_trace
 KEPT_HEADERS = frozenset((
     "content-type", "user-agent", "webhook-id", "webhook-timestamp", "x-request-id",
     "x-forwarded-for", "traceparent",
+    "x-logistics-poll",  # stored from a poll's answer (logistics.shipment.poll), not posted
 ))
 
 

@@ -336,13 +336,19 @@ class LogisticsOutbox(models.AbstractModel):
     # ------------------------------------------------------------------ rate limit
     @api.model
     def _rate_limit_wait(self, backend, now):
-        """Seconds to wait before the next request under the per-minute limit."""
+        """Seconds to wait before the next request under the per-minute limit (deliveries
+        and polls: logistics.shipment.poll)."""
         if not backend.rate_limit:
             return 0
+        since = now - timedelta(seconds=60)
         self.env.cr.execute(
-            """SELECT count(*), min(processed_at) FROM logistics_sync_message
-                WHERE backend_id = %s AND direction = 'out' AND processed_at > %s""",
-            [backend.id, now - timedelta(seconds=60)],
+            """SELECT count(*), min(at) FROM (
+                   SELECT processed_at AS at FROM logistics_sync_message
+                    WHERE backend_id = %s AND direction = 'out' AND processed_at > %s
+                   UNION ALL
+                   SELECT polled_at FROM logistics_shipment_poll
+                    WHERE backend_id = %s AND polled_at > %s AND outcome <> 'skipped') r""",
+            [backend.id, since, backend.id, since],
         )
         count, oldest = self.env.cr.fetchone()
         if count < backend.rate_limit:

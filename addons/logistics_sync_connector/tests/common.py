@@ -2,8 +2,11 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 import json
+import socket
 import time
 import uuid
+from contextlib import contextmanager
+from unittest.mock import patch
 
 from odoo import Command
 from odoo.tests import new_test_user
@@ -20,6 +23,17 @@ class OutboundHttpMixin:
     @classmethod
     def _request_handler(cls, s, r, /, **kw):
         return _super_send(s, r, **kw)
+
+
+@contextmanager
+def public_dns(address="93.184.216.34"):
+    """Names resolve to a public address without a network (the SSRF guard resolves a
+    provider's API host before `responses` answers)."""
+    def getaddrinfo(host, port, *args, **kwargs):
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    with patch("socket.getaddrinfo", getaddrinfo):
+        yield
 
 
 def generic_event(reference, code, occurred_at, event_id=None, **extra):

@@ -58,13 +58,16 @@ class TestMultiCompany(HttpCase):
         message = cls.env["logistics.sync.message"].create({
             "backend_id": backend.id, "company_id": company.id, "direction": "in",
             "event_id": f"evt-{key}", "state": "dead", "payload": "{}"})
+        poll = cls.env["logistics.shipment.poll"].create({
+            "backend_id": backend.id, "shipment_id": shipment.id,
+            "polled_at": "2026-11-30 12:00:00", "outcome": "ok"})
         audit = cls.env["logistics.webhook.audit"].create(
             {"backend_id": backend.id, "code": backend.code, "reason": "bad_signature"})
         return {
             "company": company, "user": user, "backend": backend, "secret": secret,
             "shipment": shipment, "binding": binding, "message": message, "audit": audit,
             "circuit": backend._circuit(), "flow": backend.flow_ids[:1],
-            "map": status_map, "xref": xref,
+            "map": status_map, "xref": xref, "poll": poll,
         }
 
     def setUp(self):
@@ -90,6 +93,7 @@ class TestMultiCompany(HttpCase):
             ("logistics.shipment.binding", "binding", ["external_id", "backend_id"]),
             ("logistics.sync.message", "message", ["event_id", "backend_id"]),
             ("logistics.webhook.audit", "audit", ["reason", "backend_id"]),
+            ("logistics.shipment.poll", "poll", ["outcome", "backend_id"]),
         ):
             with self.subTest(model=model):
                 own, other = self.a[key], self.b[key]
@@ -105,6 +109,7 @@ class TestMultiCompany(HttpCase):
                 "model": "logistics.backend.secret", "method": "search_read", "args": [[]],
                 "kwargs": {"fields": ["secret"]}}}),
             headers={"Content-Type": "application/json"})
+        self.assertRefused("logistics.backend", "action_poll_now", [self.b["backend"].id])
         self.assertIn(SECRET_A, response.text)
         self.assertNotIn(SECRET_B, response.text)
         self.assertEqual(

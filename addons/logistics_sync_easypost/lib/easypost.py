@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import unicodedata
 from collections.abc import Iterable, Mapping
+from urllib.parse import quote, urlencode
 
-from odoo.addons.logistics_sync_connector.lib import adapters, events, tracking
+from odoo.addons.logistics_sync_connector.lib import adapters, events, outbound, tracking
 from odoo.addons.logistics_sync_connector.lib.events import (
     CanonicalEvent,
     PayloadError,
@@ -173,6 +175,61 @@ def verify_easypost(headers: Mapping, body: bytes, secrets: Iterable[str]) -> No
     raise SignatureError("no_valid_signature")
 
 
+# ---------------------------------------------------------------- polling
+EASYPOST_API = "https://api.easypost.com/v2"
+
+
+def tracker_event(tracker: dict) -> bytes:
+    """A retrieved Tracker as the ``tracker.updated`` Event its webhook would deliver,
+    under an id made of the tracker's id and its ``updated_at`` (the same while the
+    tracker does not change)."""
+    key = tracker.get("id") or tracker.get("tracking_code") or "?"
+    event = {
+        "object": "Event",
+        "id": adapters.pull_event_id("pull", str(key), tracker.get("updated_at"), tracker),
+        "description": "tracker.updated",
+        "result": tracker,
+    }
+    return json.dumps(event, sort_keys=True, separators=(",", ":")).encode()
+
+
+def _latest_tracker(answer, tracking_code):
+    """The most recent tracker of ``tracking_code`` in a ``GET /trackers`` answer."""
+    trackers = answer.get("trackers") if isinstance(answer, dict) else None
+    mine = [t for t in trackers or () if isinstance(t, dict) and t.get("object") == "Tracker"
+            and t.get("tracking_code") == tracking_code]
+    return max(mine, key=lambda t: str(t.get("created_at") or ""), default=None)
+
+
+def pull_tracker(settings, reference, client=None) -> adapters.PullResult:
+    """``GET /trackers/<id>`` (the binding's external id is the tracker id), else
+    ``GET /trackers?tracking_code=…&carrier=…`` (its latest tracker); basic
+    authentication with the API key as the user name."""
+    base = (settings.base_url or EASYPOST_API).rstrip("/")
+    key = settings.secret or settings.username or ""
+    headers = outbound.build_auth_headers("basic", username=key, password="")
+    if reference.external_id:
+        url = f"{base}/trackers/{quote(reference.external_id, safe='')}"
+    elif reference.tracking_number:
+        query = {"tracking_code": reference.tracking_number}
+        if reference.carrier:
+            query["carrier"] = reference.carrier
+        url = f"{base}/trackers?{urlencode(query)}"
+    else:
+        return adapters.PullResult("skipped", reason="no EasyPost tracker id or tracking number")
+    result = adapters.pull_get(settings, url, headers, client)
+    if result.outcome != "ok":
+        return adapters.PullResult.of(result)
+    answer = adapters.answer_json(result)
+    tracker = answer if reference.external_id else _latest_tracker(answer, reference.tracking_number)
+    if not isinstance(tracker, dict) or tracker.get("object") != "Tracker":
+        what = "no tracker of it" if reference.tracking_number and not reference.external_id \
+            else "an answer that is not a Tracker"
+        return adapters.PullResult("fail", status_code=result.status_code,
+                                   reason=f"EasyPost gave {what}")
+    return adapters.PullResult.of(result, [tracker_event(tracker)])
+
+
 # ---------------------------------------------------------------- adapter
 @adapters.register
 class EasyPostAdapter(adapters.InboundAdapter):
@@ -200,3 +257,6 @@ class EasyPostAdapter(adapters.InboundAdapter):
         mapping = dict(EASYPOST_STATUS_MAP)
         mapping.update(EASYPOST_DETAIL_MAP)
         return {k: v for k, v in mapping.items() if v and v[0]}
+
+    def pull(self, settings, reference, client=None):
+        return pull_tracker(settings, reference, client)
