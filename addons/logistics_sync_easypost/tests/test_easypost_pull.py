@@ -53,7 +53,10 @@ class TestEasyPostPull(OutboundHttpMixin, common.BaseCase):
         webhook = (FIXTURES / "easypost_tracker_updated.json").read_bytes()
         self.assertEqual([e.event_id for e in self.adapter.parse(body)],
                          [e.event_id for e in self.adapter.parse(webhook)])
-        self.assertEqual(self.adapter.parse(body)[-1].code, "delivered")
+        *milestones, update = self.adapter.parse(body)
+        self.assertEqual(milestones[-1].code, "delivered")
+        # The pulled tracker's estimated delivery comes in as with a webhook.
+        self.assertEqual(update.type, "shipment.updated")
 
     @responses.activate
     def test_an_unchanged_tracker_keeps_its_message_id_and_body(self):
