@@ -97,7 +97,9 @@ class LogisticsWebhookController(http.Controller):
         headers = httprequest.headers
         adapter = adapters.get(config["adapter"])
         try:
-            signed_id = adapter.verify(headers, body, Secret._active_secrets(config))
+            # A token given was checked by _refuse_sender: here it is an active one.
+            signed_id = adapter.authenticate(headers, body, Secret._active_secrets(config),
+                                             url_token=token is not None)
         except SignatureError as exc:
             env["logistics.webhook.audit"]._record(config, code, httprequest.remote_addr,
                                                    exc.reason, str(exc), headers)

@@ -143,6 +143,12 @@ class Adapter:
         """Raise signatures.SignatureError, or return the id the signature covers."""
         raise NotImplementedError
 
+    def authenticate(self, headers, body: bytes, secrets, url_token=False) -> str | None:
+        """What the webhook controller asks: ``verify``. ``url_token`` tells that the
+        delivery came with an active URL token of its backend (checked before); an
+        adapter whose provider may authenticate by that token alone overrides this."""
+        return self.verify(headers, body, secrets)
+
     def message_id(self, headers, body: bytes, signed_id: str | None) -> str:
         """The provider's id of this delivery, for deduplication (PayloadError if none or
         unusable: see events.check_event_id)."""

@@ -4,11 +4,12 @@
 """Shippo ``track_updated`` webhooks: ``{"event": "track_updated", "test": …, "data": <Track>}``.
 
 Authentication: Shippo's documented options are an IP allowlist, a self-generated token
-in the webhook URL, and an HMAC scheme set up by Shippo's account managers whose header
-and signed string Shippo's public documentation does not describe: it is not implemented
-(readme). A Shippo backend therefore authenticates a delivery by the secret token of its
-URL only: the connector checks it before the adapter is asked (the backend must require
-one), and a delivery without it is refused there.
+in the webhook URL, and an HMAC signature that Shippo's team sets up per account. A
+delivery is authentic with a valid ``Shippo-Auth-Signature`` (``t=<unix time>,v1=<hex
+HMAC-SHA256 of "<t>.<raw body>">``, keyed with the secret Shippo gave, stored as the
+backend's webhook secret) or, without that header, with an active URL token of the
+backend (checked by the connector before the adapter is asked). A signature present is
+always checked, token or not.
 
 Each entry of the track's ``tracking_history`` (and ``tracking_status`` when the history
 does not hold it yet) becomes a canonical event whose code is Shippo's ``status`` and
@@ -24,6 +25,8 @@ carrier, service level) after the milestones (lib/tracking.py of the connector).
 from __future__ import annotations
 
 import hashlib
+import hmac
+import time
 
 from odoo.addons.logistics_sync_connector.lib import adapters, tracking
 from odoo.addons.logistics_sync_connector.lib.events import (
@@ -32,6 +35,11 @@ from odoo.addons.logistics_sync_connector.lib.events import (
     check_event_id,
     parse_datetime,
     parse_json,
+)
+from odoo.addons.logistics_sync_connector.lib.signatures import (
+    DEFAULT_TOLERANCE,
+    SignatureError,
+    header,
 )
 
 HANDLED = ("track_updated",)
@@ -178,18 +186,71 @@ def _milestones(track: dict, key: str) -> list[CanonicalEvent]:
     return events
 
 
+# ------------------------------------------------------------------ signature
+SIGNATURE_HEADER = "Shippo-Auth-Signature"
+
+
+def _signature_fields(value: str) -> tuple[str, list[str]]:
+    """``t=<unix time>,v1=<hex>[,v1=<hex>…]`` -> (t, [v1, …])."""
+    timestamp, signatures = None, []
+    for part in value.split(","):
+        key, sep, item = part.strip().partition("=")
+        if not sep or not item:
+            raise SignatureError("malformed_signature", f"{SIGNATURE_HEADER}: '{part.strip()}'")
+        if key == "t":
+            if timestamp is not None:
+                raise SignatureError("malformed_signature", f"{SIGNATURE_HEADER}: two t= fields")
+            timestamp = item
+        elif key == "v1":
+            signatures.append(item.lower())
+    if not timestamp or not timestamp.isascii() or not timestamp.isdigit() or not signatures:
+        raise SignatureError("malformed_signature", f"{SIGNATURE_HEADER} needs t= and v1=")
+    return timestamp, signatures
+
+
+def sign(secret: str, timestamp: int | str, body: bytes) -> str:
+    """The ``v1`` signature of ``body`` at ``timestamp`` (hex HMAC-SHA256 of "t.body")."""
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(headers, body: bytes, secrets, now=None,
+                     tolerance: int = DEFAULT_TOLERANCE) -> None:
+    """Check the ``Shippo-Auth-Signature`` header against each active secret, in constant
+    time; its time must be within ``tolerance`` seconds of now (a replayed capture)."""
+    value = header(headers, SIGNATURE_HEADER)
+    if not value:
+        raise SignatureError("missing_signature", f"no {SIGNATURE_HEADER} header")
+    timestamp, given = _signature_fields(value)
+    if not secrets:
+        raise SignatureError("no_secret", "the backend has no active webhook secret")
+    now = time.time() if now is None else now
+    if abs(now - int(timestamp)) > tolerance:
+        raise SignatureError("timestamp_out_of_tolerance",
+                             f"{SIGNATURE_HEADER} time {timestamp} is too far from now")
+    matched = False
+    for secret in secrets:
+        expected = sign(secret, timestamp, body)
+        for candidate in given:
+            matched |= hmac.compare_digest(expected.encode(), candidate.encode())
+    if not matched:
+        raise SignatureError("invalid_signature", f"{SIGNATURE_HEADER} does not match")
+
+
 @adapters.register
 class ShippoAdapter(adapters.InboundAdapter):
-    """Shippo track_updated webhooks (inbound only), authenticated by a URL token: the
-    secret generated for a new backend is that token, given to Shippo in the URL."""
+    """Shippo track_updated webhooks (inbound only), authenticated by Shippo's HMAC
+    signature where the account has it, else by the backend's URL token."""
 
     key = "shippo"
     label = "Shippo tracking webhooks"
 
     def verify(self, headers, body, secrets, now=None):
-        # Shippo signs nothing it documents publicly: the URL token, which the connector
-        # checked before this (a Shippo backend must require one: models/), is the proof.
-        return None
+        verify_signature(headers, body, secrets, now=now)
+
+    def authenticate(self, headers, body, secrets, url_token=False):
+        if url_token and not header(headers, SIGNATURE_HEADER):
+            return None  # Shippo's self-generated token: the connector checked it
+        return self.verify(headers, body, secrets)
 
     def message_id(self, headers, body, signed_id):
         return message_id(body)

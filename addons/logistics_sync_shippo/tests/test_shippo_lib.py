@@ -4,6 +4,8 @@
 """The Shippo adapter without a database, on Shippo's own examples
 (tests/fixtures/SOURCES.md)."""
 
+import hashlib
+import hmac
 import json
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 
 from odoo.addons.logistics_sync_connector.lib import adapters
 from odoo.addons.logistics_sync_connector.lib.events import PayloadError
+from odoo.addons.logistics_sync_connector.lib.signatures import SignatureError
 from odoo.addons.logistics_sync_connector.tests import provider_lib
 from odoo.tests import common
 
@@ -104,3 +107,59 @@ class TestShippoFuzz(common.BaseCase):
     def test_mutated_examples_raise_only_payload_errors(self, data):
         provider_lib.fuzz_examples(data, shippo, fixture, (
             "shippo_track_updated_delivered.json", "shippo_track_updated_transit.json"))
+
+
+class TestShippoSignature(common.BaseCase):
+    """Shippo-Auth-Signature: ``t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">``."""
+
+    BODY = b'{"event":"track_updated","data":{}}'
+    NOW = 1_767_225_600
+
+    def headers(self, secret="shippo-hmac-key", timestamp=NOW, body=BODY):
+        return {"Shippo-Auth-Signature": f"t={timestamp},v1={shippo.sign(secret, timestamp, body)}"}
+
+    def test_the_signature_is_the_hex_hmac_of_time_dot_body(self):
+        # Computed independently of the module: HMAC-SHA256 keyed with the secret's bytes.
+        expected = hmac.new(b"k", b"1700000000." + self.BODY, hashlib.sha256).hexdigest()
+        self.assertEqual(shippo.sign("k", 1700000000, self.BODY), expected)
+
+    def test_a_valid_signature_passes_with_any_active_secret(self):
+        adapter = adapters.get("shippo")
+        self.assertIsNone(adapter.verify(self.headers(), self.BODY, ["shippo-hmac-key"], now=self.NOW))
+        # During a rotation the previous secret still verifies; several v1 are accepted.
+        self.assertIsNone(adapter.verify(self.headers(), self.BODY, ["new", "shippo-hmac-key"],
+                                         now=self.NOW + 299))
+        both = {"shippo-auth-signature": f"t={self.NOW},v1={'0' * 64},"
+                f"v1={shippo.sign('shippo-hmac-key', self.NOW, self.BODY)}"}
+        self.assertIsNone(adapter.verify(both, self.BODY, ["shippo-hmac-key"], now=self.NOW))
+
+    def test_bad_signatures_are_refused_with_their_reason(self):
+        adapter = adapters.get("shippo")
+        cases = [
+            ({}, ["k"], "missing_signature"),
+            ({"Shippo-Auth-Signature": "v1=00"}, ["k"], "malformed_signature"),
+            ({"Shippo-Auth-Signature": "t=abc,v1=00"}, ["k"], "malformed_signature"),
+            ({"Shippo-Auth-Signature": f"t={self.NOW},t={self.NOW},v1=00"}, ["k"],
+             "malformed_signature"),
+            (self.headers("k"), [], "no_secret"),
+            (self.headers("other"), ["k"], "invalid_signature"),
+            (self.headers("k", body=b"{}"), ["k"], "invalid_signature"),
+            (self.headers("k", timestamp=self.NOW - 301), ["k"], "timestamp_out_of_tolerance"),
+            (self.headers("k", timestamp=self.NOW + 301), ["k"], "timestamp_out_of_tolerance"),
+        ]
+        for headers, secrets, reason in cases:
+            with self.subTest(reason=reason, headers=headers):
+                with self.assertRaises(SignatureError) as caught:
+                    adapter.verify(headers, self.BODY, secrets, now=self.NOW)
+                self.assertEqual(caught.exception.reason, reason)
+
+    def test_a_url_token_suffices_only_without_a_signature(self):
+        adapter = adapters.get("shippo")
+        self.assertIsNone(adapter.authenticate({}, self.BODY, ["k"], url_token=True))
+        with self.assertRaises(SignatureError) as caught:
+            adapter.authenticate({}, self.BODY, ["k"], url_token=False)
+        self.assertEqual(caught.exception.reason, "missing_signature")
+        # A signature sent is checked even with a valid token.
+        with self.assertRaises(SignatureError):
+            adapter.authenticate({"Shippo-Auth-Signature": "t=1,v1=00"}, self.BODY, ["k"],
+                                 url_token=True)

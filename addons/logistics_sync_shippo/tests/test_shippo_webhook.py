@@ -4,17 +4,20 @@
 """Shippo's examples through real HTTP to the connector's webhook controller."""
 
 import json
+import time
 from pathlib import Path
 
 from odoo import Command
 from odoo.addons.logistics_sync_connector.tests import provider_lib
 from odoo.addons.logistics_sync_connector.tests.common import WebhookCase
-from odoo.exceptions import ValidationError
 from odoo.tests import Form, tagged
+
+from ..lib import shippo
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TOKEN = "shippo-test-url-token-0123456789abcdef"
 URL = "/logistics/webhook/test-shippo"
+HMAC_KEY = "shippo-test-hmac-key"
 
 
 @tagged("post_install", "-at_install")
@@ -56,10 +59,28 @@ class TestShippoWebhook(WebhookCase):
             self.assertEqual(form.backend_type, "carrier")
             self.assertTrue(form.webhook_url_token_required)
 
-    def test_a_shippo_backend_always_requires_its_url_token(self):
+    def test_with_shippo_hmac_the_plain_url_needs_a_valid_signature(self):
+        """An account Shippo signs for: the key as webhook secret, the URL token unticked."""
         self.assertTrue(self.shippo.webhook_url_token_required)
-        with self.assertRaises(ValidationError):
-            self.shippo.webhook_url_token_required = False
+        self.env["logistics.backend.secret"].create(
+            {"backend_id": self.shippo.id, "purpose": "inbound", "secret": HMAC_KEY})
+        self.shippo.webhook_url_token_required = False
+        body = (FIXTURES / "shippo_track_updated_delivered.json").read_bytes()
+        now = int(time.time())
+        signed = {"Shippo-Auth-Signature": f"t={now},v1={shippo.sign(HMAC_KEY, now, body)}"}
+        forged = {"Shippo-Auth-Signature": f"t={now},v1={shippo.sign('guess', now, body)}"}
+        self.assertEqual(self.post(body, url=URL, headers=forged).status_code, 401)
+        self.assertEqual(self.post(body, url=URL).status_code, 401)
+        # A valid URL token does not excuse a wrong signature.
+        self.assertEqual(self.post(body, headers=forged).status_code, 401)
+        audit = self.env["logistics.webhook.audit"].search([("backend_id", "=", self.shippo.id)], order="id")
+        self.assertEqual(audit.mapped("reason"),
+                         ["invalid_signature", "missing_signature", "invalid_signature"])
+        self.assertFalse(self.messages(self.shippo))
+        self.assertEqual(self.post(body, url=URL, headers=signed).status_code, 202)
+        self.process(self.shippo)
+        self.assertEqual(self.messages(self.shippo).state, "done")
+        self.assertEqual(self.sh_shipment.state, "delivered")
 
     def test_published_example_reaches_the_right_shipment(self):
         self.assertEqual(self.post("shippo_track_updated_transit.json").status_code, 202)
