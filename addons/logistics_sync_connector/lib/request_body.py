@@ -10,8 +10,9 @@ body, memory holds at most the cap plus one piece.
 
 What a request's body turned out to be is remembered on the request: the second caller
 (the webhook controller after ``ir.http``, or Odoo's retry of the handler after a
-serialization failure) gets the same answer, and werkzeug parses a form from the bytes
-kept, or finds an empty one, instead of reading the stream on its own.
+serialization failure) gets the same answer. A body announced as a form is never parsed
+as one (``no_form``): werkzeug would read the stream on its own, or answer its own HTML
+400 for a multipart body it cannot parse (one not kept because it is too large).
 
 After the answer is written, what the sender still sends is read and thrown away
 (``drain``): otherwise closing the connection with unread bytes makes the kernel reset it,
@@ -51,8 +52,16 @@ def read(httprequest, max_body):
     if known is None:
         known = _read(wz, max_body)
         wz._logistics_body = known
-        wz._cached_data = known[1]  # werkzeug's own cache: a form is parsed from it, never from the stream
+        wz._cached_data = known[1]  # werkzeug's own cache: get_data() answers from it
     return known
+
+
+def no_form(httprequest):
+    """Give the request an empty form and no files without parsing its body: a webhook's
+    body is raw bytes for the controller, whatever its Content-Type says."""
+    wz = werkzeug_request(httprequest)
+    wz.__dict__.setdefault("form", wz.parameter_storage_class())
+    wz.__dict__.setdefault("files", wz.parameter_storage_class())
 
 
 def mark_too_large(httprequest):

@@ -70,13 +70,14 @@ class IrHttp(models.AbstractModel):
 
         Odoo parses form bodies into the route's parameters before the controller
         runs, which consumes them: the controller would then verify the signature over
-        an empty body and answer 401. Read (and keep) them first, in pieces and under the
-        webhook body cap (lib/request_body.py); werkzeug parses the form from the bytes
-        kept, or finds an empty form when none were.
+        an empty body and answer 401. The route gets an empty form instead, never parsed
+        (request_body.no_form), and the body is read (and kept) here, in pieces and under
+        the webhook body cap (lib/request_body.py).
         """
         httprequest = request.httprequest
         if httprequest.mimetype not in FORM_TYPES:
             return  # read by the controller, after the backend lookup
+        request_body.no_form(httprequest)
         max_body = request.env["logistics.backend.secret"]._webhook_max_body()
         if request_body.announced_too_large(httprequest, max_body):
             # Not read: the controller answers, in the documented order (404, then 413).
