@@ -27,7 +27,6 @@ import hashlib
 import hmac
 import json
 from datetime import datetime, timezone
-from urllib.parse import quote, urlencode
 
 from odoo.addons.logistics_sync_connector.lib import adapters, tracking
 from odoo.addons.logistics_sync_connector.lib.events import (
@@ -300,14 +299,8 @@ def pull_tracking(settings, reference, client=None) -> adapters.PullResult:
     the shipment's carrier)."""
     base = (settings.base_url or API).rstrip("/")
     headers = {API_KEY_HEADER: settings.secret or ""}
-    if reference.external_id:
-        url = f"{base}/trackings/{quote(reference.external_id, safe='')}"
-    elif reference.tracking_number:
-        query = {"tracking_numbers": reference.tracking_number}
-        if reference.carrier:
-            query["slug"] = reference.carrier
-        url = f"{base}/trackings?{urlencode(query)}"
-    else:
+    url = adapters.pull_url(base, "trackings", reference, "tracking_numbers", "slug")
+    if not url:
         return adapters.PullResult("skipped", reason="no AfterShip tracking id or tracking number")
     result = adapters.pull_get(settings, url, headers, client)
     if result.outcome != "ok":

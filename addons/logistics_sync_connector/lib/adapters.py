@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode
 
 from . import events, outbound, signatures, trace
 
@@ -105,6 +106,22 @@ def pull_event_id(prefix: str, object_id: str, updated_at, answer) -> str:
         return f"{prefix}:{object_id}:{updated_at}"
     digest = hashlib.sha256(json.dumps(answer, sort_keys=True, default=str).encode()).hexdigest()
     return f"{prefix}:{object_id}:{digest[:32]}"
+
+
+def pull_url(base: str, collection: str, reference: PullReference, number_key: str,
+             carrier_key: str) -> str | None:
+    """``<base>/<collection>/<external id>`` when the shipment's binding names the
+    provider's object, else ``<base>/<collection>?<number_key>=<tracking number>`` (and
+    ``<carrier_key>=<carrier>`` when known): the two ways a tracking API is asked; None
+    when the reference names nothing."""
+    if reference.external_id:
+        return f"{base}/{collection}/{quote(reference.external_id, safe='')}"
+    if not reference.tracking_number:
+        return None
+    query = {number_key: reference.tracking_number}
+    if reference.carrier:
+        query[carrier_key] = reference.carrier
+    return f"{base}/{collection}?{urlencode(query)}"
 
 
 def pull_get(settings: OutboundSettings, url: str, headers: dict,

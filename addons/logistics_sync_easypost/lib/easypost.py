@@ -24,7 +24,6 @@ import hmac
 import json
 import unicodedata
 from collections.abc import Iterable, Mapping
-from urllib.parse import quote, urlencode
 
 from odoo.addons.logistics_sync_connector.lib import adapters, events, outbound, tracking
 from odoo.addons.logistics_sync_connector.lib.events import (
@@ -208,14 +207,8 @@ def pull_tracker(settings, reference, client=None) -> adapters.PullResult:
     base = (settings.base_url or EASYPOST_API).rstrip("/")
     key = settings.secret or settings.username or ""
     headers = outbound.build_auth_headers("basic", username=key, password="")
-    if reference.external_id:
-        url = f"{base}/trackers/{quote(reference.external_id, safe='')}"
-    elif reference.tracking_number:
-        query = {"tracking_code": reference.tracking_number}
-        if reference.carrier:
-            query["carrier"] = reference.carrier
-        url = f"{base}/trackers?{urlencode(query)}"
-    else:
+    url = adapters.pull_url(base, "trackers", reference, "tracking_code", "carrier")
+    if not url:
         return adapters.PullResult("skipped", reason="no EasyPost tracker id or tracking number")
     result = adapters.pull_get(settings, url, headers, client)
     if result.outcome != "ok":
