@@ -4,9 +4,11 @@
     python3 scripts/post-demo-event.py --reference DEMO-SHP-0001 --code picked_up
     python3 scripts/post-demo-event.py --type fulfillment.shipped --order S00001 \
         --line LOG-PALLET:2 --tracking-number 1Z999
+    python3 scripts/post-demo-event.py --type shipment.updated --reference DEMO-SHP-0001 \
+        --carrier DEMO-PARCEL --tracking-number 1Z999 --eta 2026-12-24T12:00:00Z
 
 Signs with the Standard Webhooks v1 scheme using the demo secrets of the demo data
-(milestones to demo-tms, fulfillment.* to demo-wms; demo only).
+(milestones and shipment updates to demo-tms, fulfillment.* to demo-wms; demo only).
 """
 
 import argparse
@@ -48,6 +50,22 @@ def fulfillment_event(args, event_id):
     return event
 
 
+def update_event(args, event_id):
+    """A shipment.updated event of the shipment ``--reference`` (schema version 1): only
+    what the options give is sent."""
+    event = {"type": "shipment.updated", "schema_version": "1", "id": event_id,
+             "occurred_at": args.occurred_at, "shipment": {"reference": args.reference}}
+    carrier = {k: v for k, v in (("code", args.carrier), ("name", args.carrier_name),
+                                 ("service", args.service)) if v}
+    tracking = {k: v for k, v in (("number", args.tracking_number), ("url", args.tracking_url)) if v}
+    dates = {k: v for k, v in (("estimated_delivery", args.eta),
+                               ("promised_delivery", args.promised)) if v}
+    for key, value in (("carrier", carrier), ("tracking", tracking), ("dates", dates)):
+        if value:
+            event[key] = value
+    return event
+
+
 def sign(secret, msg_id, timestamp, body):
     key = base64.b64decode(secret.removeprefix("whsec_"))
     digest = hmac.new(key, f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256).digest()
@@ -57,7 +75,7 @@ def sign(secret, msg_id, timestamp, body):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--type", default="shipment.milestone",
-                        choices=("shipment.milestone", *FULFILLMENT))
+                        choices=("shipment.milestone", "shipment.updated", *FULFILLMENT))
     parser.add_argument("--url", help="default: the demo-tms webhook (demo-wms for fulfillment.*)")
     parser.add_argument("--secret", help="default: the demo backend's secret")
     parser.add_argument("--order", help="fulfillment.*: the sale order reference")
@@ -67,7 +85,16 @@ def main(argv=None):
     parser.add_argument("--reason-code", default="out_of_stock", help="fulfillment.rejected")
     parser.add_argument("--reason", default="Not enough stock", help="fulfillment.rejected")
     parser.add_argument("--reference", default="DEMO-SHP-0001", help="shipment reference")
-    parser.add_argument("--tracking-number", help="match by tracking number instead")
+    parser.add_argument("--tracking-number",
+                        help="milestone: match by tracking number instead; shipment.updated: "
+                        "the tracking number to set")
+    parser.add_argument("--carrier", help="shipment.updated: the carrier's code (demo-tms "
+                        "cross-references DEMO-PARCEL to the demo parcel carrier)")
+    parser.add_argument("--carrier-name", help="shipment.updated")
+    parser.add_argument("--service", help="shipment.updated: the carrier's service")
+    parser.add_argument("--tracking-url", help="shipment.updated")
+    parser.add_argument("--eta", help="shipment.updated: estimated delivery (ISO 8601)")
+    parser.add_argument("--promised", help="shipment.updated: promised delivery (ISO 8601)")
     parser.add_argument("--code", default="picked_up", help="milestone code (canonical or mapped)")
     parser.add_argument("--occurred-at", default=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"))
     parser.add_argument("--event-id", default=None, help="webhook-id (reuse one to see dedup)")
@@ -91,6 +118,8 @@ def main(argv=None):
         event["pod"] = {"signed_by": args.signed_by, "received_at": args.occurred_at}
     if wms:
         event = fulfillment_event(args, msg_id)
+    elif args.type == "shipment.updated":
+        event = update_event(args, msg_id)
     body = json.dumps(event).encode()
     timestamp = int(time.time())
     request = urllib.request.Request(args.url, data=body, method="POST", headers={
