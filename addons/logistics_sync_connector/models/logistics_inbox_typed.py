@@ -50,11 +50,12 @@ class LogisticsInboxTyped(models.AbstractModel):
     @api.model
     def _split(self, backend, parsed):
         """``(milestone events, other events)`` of a batch; counts on the backend the
-        events sent in a deprecated version (one pass: the milestone path stays fast)."""
+        events sent in a deprecated version, on their message's first processing only (a
+        retry or replay sends nothing new; one pass: the milestone path stays fast)."""
         milestones, typed, deprecated, last = [], [], 0, None
         for item in parsed:
             event = item[1]
-            if event.deprecated:
+            if event.deprecated and not item[0][0].processed_at:
                 deprecated += 1
                 last = f"{event.type} {event.schema_version}"
             if event.type == event_types.MILESTONE:

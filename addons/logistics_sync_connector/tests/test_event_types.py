@@ -175,6 +175,19 @@ class TestEventTypesHttp(WebhookCase):
         self.post_events(generic_event("TEST-SHP-1", "delivered", "2026-11-20T10:00:00Z"))
         self.assertEqual(self.backend.deprecated_event_count, 2, "current versions are not counted")
 
+    def test_a_replay_does_not_count_its_deprecated_events_again(self):
+        with patch.dict(event_types.VERSIONS, {"shipment.milestone": {1: "deprecated", 2: "current"}}):
+            message = self.post_events(generic_event("LATE-SHP-1", "picked_up", "2026-11-20T08:00:00Z"))
+            self.assertEqual(message.state, "unmatched", message.error)
+            self.backend.invalidate_recordset()
+            self.assertEqual(self.backend.deprecated_event_count, 1)
+            self.env["logistics.shipment"].create({"name": "LATE-SHP-1"})
+            message.with_user(self.env.ref("base.user_admin")).action_replay()
+            self.process()
+        self.assertEqual(message.state, "done", message.error)
+        self.backend.invalidate_recordset()
+        self.assertEqual(self.backend.deprecated_event_count, 1)
+
     def test_a_batch_mixing_types_is_dispatched_by_type_and_replayed_event_by_event(self):
         """Each type goes to its apply method, only if the backend may send it; a replay
         applies only what was not applied (the milestone is applied once)."""
