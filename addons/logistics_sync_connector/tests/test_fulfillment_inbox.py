@@ -102,6 +102,32 @@ class TestFulfillmentInbox(WebhookCase):
         self.assertEqual(delivery.state, "done")
         self.assertEqual(json.loads(message.applied_events), [0])
 
+    def test_warehouse_and_carrier_codes_go_through_the_cross_references(self):
+        delivery = self.order.picking_ids
+        event = self.shipped("ship-w", 10, [("LOT-1", 5), ("LOT-2", 5)], warehouse="DC-EAST",
+                             carrier={"code": "WMS-EXP"}, tracking={"number": "TRK-W"})
+        message = self.post_events(event)
+        self.assertEqual(message.state, "failed")
+        self.assertIn("unknown warehouse DC-EAST", message.error)
+        self.assertEqual(delivery.state, "assigned")
+        # The WMS's warehouse and carrier codes become known to Odoo: the replay applies,
+        # taking the goods from that location and setting the delivery's carrier.
+        stock = self.env.ref("stock.stock_location_stock")
+        carrier = self.env["delivery.carrier"].create({
+            "name": "WMS Express", "product_id": self.env["product.product"].create(
+                {"name": "WMS Express", "type": "service"}).id})
+        self.env["logistics.backend.xref"].create([
+            {"backend_id": self.backend.id, "kind": "location", "external_code": "DC-EAST",
+             "location_id": stock.id},
+            {"backend_id": self.backend.id, "kind": "carrier", "external_code": "WMS-EXP",
+             "carrier_id": carrier.id}])
+        message.action_replay()
+        self.process()
+        self.assertEqual(message.state, "done", message.error)
+        self.assertEqual(delivery.state, "done")
+        self.assertEqual((delivery.carrier_id, delivery.carrier_tracking_ref), (carrier, "TRK-W"))
+        self.assertEqual(delivery.move_line_ids.location_id, stock)
+
     def test_rejected_release_gives_the_salesperson_an_activity(self):
         message = self.post_events(self.event(
             "fulfillment.rejected", "rej-1", reason={"code": "out_of_stock", "text": "3 short"}))

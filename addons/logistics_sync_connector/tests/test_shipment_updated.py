@@ -5,6 +5,7 @@ import json
 from datetime import datetime
 from pathlib import Path
 
+from odoo import Command
 from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import BaseCase, tagged
 
@@ -136,6 +137,26 @@ class TestShipmentUpdated(WebhookCase):
         self.assertEqual(json.loads(stripped.payload)["data"],
                          {"shipment": {"reference": "S1"}, "scheduled_date": "x"})
 
+
+    def test_the_outbound_paths_name_what_the_payload_builders_send(self):
+        """lib/ownership.py's OUTBOUND_PATHS against the real payloads: a renamed key
+        would otherwise be sent whoever owns it."""
+        product = self.env["product.product"].create({"name": "Crate", "type": "consu"})
+        order = self.env["sale.order"].create({
+            "partner_id": self.env["res.partner"].create({"name": "Paths Customer"}).id,
+            "order_line": [Command.create({"product_id": product.id, "product_uom_qty": 2})]})
+        order.action_confirm()
+        picking = order.picking_ids
+        built = {"shipment.booking": picking._logistics_shipment_data("ready"),
+                 "shipment.update": picking._logistics_shipment_data("done"),
+                 "fulfillment.request": order._logistics_fulfillment_data()}
+        for event_type, groups in ownership.OUTBOUND_PATHS.items():
+            for path in (p for paths in groups.values() for p in paths):
+                node = built[event_type]
+                for key in path.split("."):
+                    with self.subTest(event_type=event_type, path=path):
+                        self.assertIn(key, node)
+                    node = node.get(key) or {}
 
 class TestOwnershipLib(BaseCase):
     def test_outbound_data_drops_the_groups_the_receiver_owns(self):
