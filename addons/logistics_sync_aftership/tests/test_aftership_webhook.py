@@ -118,6 +118,18 @@ class TestAfterShipWebhook(WebhookCase):
         self.assertEqual(message.state, "done")
         self.assertEqual(self.as_shipment.milestone_ids.external_code, "Expired")
 
+    def test_exception_subtag_becomes_an_exception_with_its_reason(self):
+        data = json.loads((FIXTURES / "aftership_info_received.json").read_bytes())
+        data["msg"]["checkpoints"][0].update(tag="Exception", subtag="Exception_012",
+                                             subtag_message="Damaged")
+        self.assertEqual(self.post(json.dumps(data).encode()).status_code, 202)
+        self.process(self.aftership)
+        self.assertEqual(self.messages(self.aftership).state, "done")
+        milestone = self.as_shipment.milestone_ids.filtered(lambda m: m.code == "exception")
+        self.assertEqual((milestone.reason_id.code, milestone.external_code),
+                         ("damaged", "Exception"))
+        self.assertEqual(self.as_shipment.state, "exception")
+
     def test_malformed_payload_is_quarantined(self):
         response = self.post(b'{"event": "tracking_update", "event_id": "", "msg": {}}')
         self.assertEqual(response.status_code, 400, response.text)
@@ -149,6 +161,10 @@ class TestAfterShipWebhook(WebhookCase):
         self.assertEqual(str(self.as_shipment.date_estimated), "2023-12-23 23:59:59")
         self.assertEqual(len(self.as_shipment.milestone_ids), 4)
         self.assertFalse(self.as_shipment.milestone_ids.duplicate_ids)
+
+    def test_reference_column(self):
+        provider_lib.check_reference_column(self, "aftership_status",
+                                            aftership.AfterShipAdapter().default_status_map())
 
     def test_demo_backend(self):
         provider_lib.check_demo_backend(self, "logistics_sync_aftership.demo_backend_aftership",

@@ -102,3 +102,20 @@ def check_unauthorized_eta(case, backend, post, shipment):
     case.assertTrue(shipment.milestone_ids)
     case.assertFalse(shipment.date_estimated)
     return message
+
+
+def check_reference_column(case, field, status_map):
+    """The milestone codes' reference column ``field`` (e.g. ``aftership_status``: what
+    the Milestone Codes list shows for a provider) names only statuses the provider's
+    default ``status_map`` maps to that code: ``A, B (note), C``; a map key
+    ``tag:subtag`` is named by its subtag. The POD row describes a delivered status with
+    a signer, not a status of its own."""
+    codes = case.env["logistics.milestone.code"].search([(field, "!=", False)])
+    case.assertTrue(codes)
+    by_name = {}
+    for key, (code, _reason) in status_map.items():
+        by_name.setdefault(key.rsplit(":", 1)[-1], set()).add(code)
+    for record in codes.filtered(lambda c: c.code != "pod_received"):
+        for name in (part.split("(")[0].strip() for part in record[field].split(",")):
+            with case.subTest(code=record.code, status=name):
+                case.assertEqual(by_name.get(name), {record.code})

@@ -144,6 +144,9 @@ class TestEasyPostWebhook(WebhookCase):
         self.assertEqual(self.post_signed(event, headers={"X-EasyPost-Event-Id": "evt_x"}).status_code, 202)
         self.assertNotIn("x-easypost-event-id", json.loads(self.messages().headers))
 
+    def test_reference_column(self):
+        provider_lib.check_reference_column(self, "easypost_status", easypost.EASYPOST_STATUS_MAP)
+
     def test_demo_backend(self):
         # Not paused: its secret is a demo value, documented as such.
         provider_lib.check_demo_backend(self, "logistics_sync_easypost.demo_backend_easypost",

@@ -5,7 +5,9 @@
 and unmapped files, and what they apply to which shipment."""
 
 import base64
+from pathlib import Path
 
+from odoo.addons.logistics_sync_connector.tests import provider_lib
 from odoo.tests import tagged
 from odoo.tests.common import HttpCase, JsonRpcException
 
@@ -33,6 +35,17 @@ class TestX12Import(X12Mixin, HttpCase):
         self.assertEqual(mapped, {k: v[0] for k, v in x12_214.AT7_STATUS_MAP.items()})
         a7 = self.backend.status_map_ids.filtered(lambda m: m.external_code == "A7")
         self.assertEqual(a7.reason_id.code, "refused")
+
+    def test_demo_backend(self):
+        backend = self.env.ref("logistics_sync_x12_214.demo_backend_x12_214", raise_if_not_found=False)
+        if not backend:
+            self.skipTest("a database without demo data")
+        self.assertEqual((backend.adapter, backend.paused, backend.code),
+                         ("x12_214", True, "demo-x12-214"))
+        self.assertIn("demo-x12-214", (Path(__file__).parents[1] / "readme" / "CONFIGURE.md").read_text())
+
+    def test_reference_column(self):
+        provider_lib.check_reference_column(self, "x12_code", x12_214.AT7_STATUS_MAP)
 
     def test_import_over_rpc_applies_to_the_shipment(self):
         ids = self.import_rpc("x12-manager", "status.edi", fixture("214_single_4010.edi"))
