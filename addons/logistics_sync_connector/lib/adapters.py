@@ -43,7 +43,7 @@ def selection():
 
 
 def _keep_backends(backends):
-    backends._adapter_uninstalled()  # models/logistics_backend_adapter.py
+    backends._adapter_uninstalled()  # models/logistics_backend_webhook.py
 
 
 def ondelete(*keys):

@@ -52,6 +52,17 @@ class TestEasyPostSignature(common.BaseCase):
                 easypost.verify_easypost(headers, body, secrets)
 
 
+    def test_easypost_published_vector(self):
+        """EasyPost's own test vector (EasyPost/examples, official/fixtures: the webhook
+        secret "sécret", its hmac_signature, over event-body.json): a non-ASCII secret,
+        normalised NFKD as EasyPost's client libraries do."""
+        body = (FIXTURES / "easypost_event_body_published.json").read_bytes()
+        signature = "hmac-sha256-hex=38f3f53c103713df81616a0a186d77141957323ec21d5fe9363db93840f527db"
+        easypost.verify_easypost({"X-Hmac-Signature": signature}, body, ["sécret"])
+        self.assertEqual(easypost.sign_easypost("sécret", body), signature)
+        with self.assertRaises(signatures.SignatureError):
+            easypost.verify_easypost({"X-Hmac-Signature": signature}, body, ["secret"])
+
     def test_the_adapter_is_registered(self):
         adapter = adapters.get("easypost")
         self.assertIsInstance(adapter, easypost.EasyPostAdapter)
