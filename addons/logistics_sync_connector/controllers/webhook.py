@@ -22,11 +22,10 @@ from odoo import http
 from odoo.http import request
 
 from ..lib import adapters, request_body, webhook_access
-from ..lib.events import PayloadError
 from ..lib.signatures import SignatureError
 from ..models.ir_http import webhook_failure
 from ..models.logistics_backend import CODE_RE
-from ..models.logistics_inbox_store import CONFLICT, DUPLICATE
+from ..models.logistics_inbox_store import CONFLICT, DUPLICATE, INVALID
 from ..models.logistics_sync_message import is_concurrency_error
 
 _logger = logging.getLogger(__name__)
@@ -107,17 +106,12 @@ class LogisticsWebhookController(http.Controller):
         # Authentic: whatever fails from here on, the delivery is kept (see _failed).
         delivery.update(config=config, adapter=adapter, signed_id=signed_id, body=body,
                         headers=dict(headers))
-        Inbox = env["logistics.inbox"]
-        try:
-            event_id = adapter.message_id(headers, body, signed_id)
-        except PayloadError as exc:
-            message_id = Inbox._quarantine(config, signed_id, body, dict(headers), str(exc))
-            return _json(400, {"error": "malformed payload", "detail": str(exc),
+        message_id, outcome, error = env["logistics.inbox"]._receive(
+            config, adapter, signed_id, body, dict(headers), code, httprequest.remote_addr)
+        if outcome == INVALID:
+            return _json(400, {"error": "malformed payload", "detail": error,
                                "message_id": message_id})
-        message_id, outcome = Inbox._store(config, event_id, body, dict(headers))
         if outcome == CONFLICT:
-            env["logistics.webhook.audit"]._record_conflict(
-                config, code, httprequest.remote_addr, message_id, body, headers)
             return _json(409, {"error": "event id already received with another body",
                                "message_id": message_id})
         if outcome == DUPLICATE:

@@ -31,6 +31,7 @@ def kept_headers(adapter_key):
 
 # What _store did with a delivery.
 STORED, DUPLICATE, CONFLICT = "accepted", "duplicate", "conflict"
+INVALID = "invalid"  # what _receive did with a delivery without a usable event id
 
 
 class LogisticsInboxStore(models.AbstractModel):
@@ -80,6 +81,28 @@ class LogisticsInboxStore(models.AbstractModel):
         )
         message_id, differs = self.env.cr.fetchone()
         return message_id, CONFLICT if differs else DUPLICATE
+
+    @api.model
+    def _receive(self, config, adapter, signed_id, body, headers, code, remote_addr):
+        """Store an authentic delivery (a webhook's, or a poll's answer): quarantined when
+        it has no usable event id (INVALID), else STORED or DUPLICATE, or, under an id
+        stored with another body, CONFLICT with an audit row. Returns (message id,
+        outcome, the payload error of an INVALID one)."""
+        try:
+            event_id = adapter.message_id(headers, body, signed_id)
+        except lib_events.PayloadError as exc:
+            return self._quarantine(config, signed_id, body, headers, str(exc)), INVALID, str(exc)
+        return (*self._store_audited(config, event_id, body, headers, code, remote_addr), None)
+
+    @api.model
+    def _store_audited(self, config, event_id, body, headers, code, remote_addr):
+        """``_store``, and an audit row for a CONFLICT (the first body is kept): what every
+        way in (webhook, poll, file) does with an event id of its own."""
+        message_id, outcome = self._store(config, event_id, body, headers)
+        if outcome == CONFLICT:
+            self.env["logistics.webhook.audit"]._record_conflict(
+                config, code, remote_addr, message_id, body, headers)
+        return message_id, outcome
 
     @api.model
     def _quarantine(self, config, event_id, body, headers, error):

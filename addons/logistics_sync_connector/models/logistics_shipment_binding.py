@@ -9,6 +9,14 @@ from odoo import api, fields, models
 
 _logger = logging.getLogger(__name__)
 
+# A shipment (alias ``s``) bound to the backend ``%(backend)s``: by a binding, or carried
+# by one of its carriers (lib/authority.py, scope "bound"). Ids compared in SQL: the
+# integration user needs no access to carriers for it.
+BOUND_SQL = """(EXISTS (SELECT 1 FROM logistics_shipment_binding b
+                         WHERE b.backend_id = %(backend)s AND b.shipment_id = s.id)
+                OR s.carrier_id IN (SELECT r.carrier_id FROM logistics_backend_delivery_carrier_rel r
+                                     WHERE r.backend_id = %(backend)s))"""
+
 
 class LogisticsShipmentBinding(models.Model):
     """The id a backend uses for one of our shipments."""
@@ -95,18 +103,11 @@ class LogisticsShipmentBinding(models.Model):
         of its carriers (lib/authority.py, scope "bound")."""
         if not shipments:
             return set()
-        # Ids compared in SQL: the integration user needs no access to carriers for it.
         self.flush_model(["backend_id", "shipment_id"])
         shipments.flush_recordset(["carrier_id"])
         self.env.cr.execute(
-            """SELECT shipment_id FROM logistics_shipment_binding
-                WHERE backend_id = %s AND shipment_id = ANY(%s)
-               UNION
-               SELECT s.id FROM logistics_shipment s
-                 JOIN logistics_backend_delivery_carrier_rel r
-                   ON r.carrier_id = s.carrier_id AND r.backend_id = %s
-                WHERE s.id = ANY(%s)""",
-            [backend.id, shipments.ids, backend.id, shipments.ids],
+            f"SELECT s.id FROM logistics_shipment s WHERE s.id = ANY(%(ids)s) AND {BOUND_SQL}",  # noqa: S608
+            {"backend": backend.id, "ids": shipments.ids},
         )
         return {row[0] for row in self.env.cr.fetchall()}
 

@@ -7,8 +7,8 @@ from odoo import api, fields, models
 from odoo.addons.logistics_sync.lib.states import SHIPMENT_TERMINAL
 
 from ..lib import adapters, authority, outbound
-from ..lib.events import PayloadError
-from .logistics_inbox_store import CONFLICT, STORED
+from .logistics_inbox_store import STORED
+from .logistics_shipment_binding import BOUND_SQL
 
 _logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ class LogisticsShipmentPoll(models.Model):
         cutoff = fields.Datetime.subtract(now, hours=backend.poll_silent_hours or 1)
         self.env.flush_all()
         self.env.cr.execute(
-            """SELECT s.id
+            f"""SELECT s.id
                  FROM logistics_shipment s
             LEFT JOIN logistics_shipment_poll p
                    ON p.shipment_id = s.id AND p.backend_id = %(backend)s
@@ -127,11 +127,7 @@ class LogisticsShipmentPoll(models.Model):
                   AND s.state NOT IN %(terminal)s
                   AND coalesce(h.heard, s.create_date) < %(cutoff)s
                   AND (p.polled_at IS NULL OR p.polled_at < %(cutoff)s OR p.outcome = 'retry')
-                  AND (%(every)s
-                       OR EXISTS (SELECT 1 FROM logistics_shipment_binding b
-                                   WHERE b.backend_id = %(backend)s AND b.shipment_id = s.id)
-                       OR s.carrier_id IN (SELECT carrier_id FROM logistics_backend_delivery_carrier_rel
-                                            WHERE backend_id = %(backend)s))
+                  AND (%(every)s OR {BOUND_SQL})
                   AND (s.tracking_number IS NOT NULL
                        OR EXISTS (SELECT 1 FROM logistics_shipment_binding b
                                    WHERE b.backend_id = %(backend)s AND b.shipment_id = s.id
@@ -174,17 +170,9 @@ class LogisticsShipmentPoll(models.Model):
         config = {"backend_id": backend.id, "company_id": backend.company_id.id}
         message_id, stored = False, 0
         for body in payloads:
-            try:
-                event_id = adapter.message_id(POLL_HEADERS, body, None)
-            except PayloadError as exc:
-                message_id = Inbox._quarantine(config, None, body, POLL_HEADERS, str(exc))
-                continue
-            message_id, outcome = Inbox._store(config, event_id, body, POLL_HEADERS)
-            if outcome == STORED:
-                stored += 1
-            elif outcome == CONFLICT:  # the first one is kept, the other audited
-                self.env["logistics.webhook.audit"]._record_conflict(
-                    config, backend.code, "poll", message_id, body, POLL_HEADERS)
+            message_id, outcome, _error = Inbox._receive(
+                config, adapter, None, body, POLL_HEADERS, backend.code, "poll")
+            stored += outcome == STORED
         return message_id, stored
 
     @api.model

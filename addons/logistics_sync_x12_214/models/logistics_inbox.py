@@ -6,7 +6,7 @@ import hashlib
 import json
 
 from odoo import api, fields, models
-from odoo.addons.logistics_sync_connector.models.logistics_inbox_store import CONFLICT, STORED
+from odoo.addons.logistics_sync_connector.models.logistics_inbox_store import STORED
 
 from ..lib import ack997, x12, x12_214
 
@@ -50,12 +50,10 @@ class LogisticsInbox(models.AbstractModel):
                         continue
                     body = x12.render(interchange, group, transaction).encode()
                     event_id = x12_214.message_event_id(interchange, group, transaction)
-                    message_id, outcome = self._store(config, event_id, body, headers)
+                    message_id, outcome = self._store_audited(
+                        config, event_id, body, headers, backend.code, f"file:{filename}"[:255])
                     if outcome == STORED:
                         self._note_filename(message_id, filename)
-                    elif outcome == CONFLICT:  # the first one is kept, the other audited
-                        self.env["logistics.webhook.audit"]._record_conflict(
-                            config, backend.code, f"file:{filename}"[:255], message_id, body, headers)
                     stored.append(message_id)
             ack = ack997.ack_997(interchange, interchange.groups, rejected,
                                  self._x12_ack_control(), fields.Datetime.now())
