@@ -12,8 +12,8 @@ import responses
 from odoo import Command
 from odoo.addons.logistics_sync_connector.tests.common import (
     ConnectorCase,
-    OutboundHttpMixin,
-    public_dns,
+    ProviderApiMixin,
+    make_silent,
 )
 from odoo.tests import tagged
 
@@ -21,7 +21,7 @@ from .test_aftership_pull import ANSWER, API, TRACKING, TRACKING_ID
 
 
 @tagged("post_install", "-at_install")
-class TestAfterShipPolling(OutboundHttpMixin, ConnectorCase):
+class TestAfterShipPolling(ProviderApiMixin, ConnectorCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -41,17 +41,8 @@ class TestAfterShipPolling(OutboundHttpMixin, ConnectorCase):
         cls.shipment = cls.env["logistics.shipment"].create({
             "name": "AS-POLL-1", "tracking_number": TRACKING["tracking_number"],
             "carrier_id": carrier.id})
-        cls.env.flush_all()
-        cls.env.cr.execute("UPDATE logistics_shipment SET create_date = now() at time zone 'utc' "
-                           "- interval '48 hours' WHERE id = %s", [cls.shipment.id])
-        cls.shipment.invalidate_recordset(["create_date"])
+        make_silent(cls.shipment, 48)
         cls.cron = cls.env.ref("logistics_sync_connector.ir_cron_poll")
-
-    def setUp(self):
-        super().setUp()
-        dns = public_dns()
-        dns.__enter__()
-        self.addCleanup(dns.__exit__, None, None, None)
 
     def messages(self):
         return self.env["logistics.sync.message"].search(

@@ -10,7 +10,7 @@ from pathlib import Path
 import responses
 
 from odoo.addons.logistics_sync_connector.lib import adapters
-from odoo.addons.logistics_sync_connector.tests.common import OutboundHttpMixin, public_dns
+from odoo.addons.logistics_sync_connector.tests.common import ProviderApiMixin
 from odoo.tests import common
 
 from ..lib import aftership
@@ -25,13 +25,10 @@ BY_ID = adapters.PullReference("SHP-1", external_id=TRACKING_ID,
                                tracking_number=TRACKING["tracking_number"])
 
 
-class TestAfterShipPull(OutboundHttpMixin, common.BaseCase):
+class TestAfterShipPull(ProviderApiMixin, common.BaseCase):
     def setUp(self):
         super().setUp()
         self.adapter = adapters.get("aftership")
-        dns = public_dns()
-        dns.__enter__()
-        self.addCleanup(dns.__exit__, None, None, None)
 
     @responses.activate
     def test_a_tracking_is_read_by_id_with_the_api_key_header(self):

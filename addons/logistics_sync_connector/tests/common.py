@@ -36,6 +36,25 @@ def public_dns(address="93.184.216.34"):
         yield
 
 
+class ProviderApiMixin(OutboundHttpMixin):
+    """A provider's API answered by `responses`: outbound HTTP handed back to it, and
+    names resolved to a public address (the SSRF guard passes)."""
+
+    def setUp(self):
+        super().setUp()
+        self.enterContext(public_dns())
+
+
+def make_silent(shipment, hours):
+    """Date ``shipment``'s creation ``hours`` ago, nothing heard of it since: a shipment
+    a poll asks about."""
+    shipment.env.flush_all()
+    shipment.env.cr.execute(
+        "UPDATE logistics_shipment SET create_date = now() at time zone 'utc' "
+        "- make_interval(hours => %s) WHERE id = %s", [hours, shipment.id])
+    shipment.invalidate_recordset(["create_date"])
+
+
 def generic_event(reference, code, occurred_at, event_id=None, **extra):
     event = {
         "type": "shipment.milestone",

@@ -11,8 +11,8 @@ import responses
 from odoo import Command
 from odoo.addons.logistics_sync_connector.tests.common import (
     ConnectorCase,
-    OutboundHttpMixin,
-    public_dns,
+    ProviderApiMixin,
+    make_silent,
 )
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
@@ -26,7 +26,7 @@ OPEN_TRACKER = dict(
 
 
 @tagged("post_install", "-at_install")
-class TestEasyPostPolling(OutboundHttpMixin, ConnectorCase):
+class TestEasyPostPolling(ProviderApiMixin, ConnectorCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -53,17 +53,8 @@ class TestEasyPostPolling(OutboundHttpMixin, ConnectorCase):
             cls.env["logistics.shipment.binding"].create({
                 "backend_id": cls.easypost.id, "shipment_id": shipment.id,
                 "external_id": external_id})
-        cls.env.flush_all()
-        cls.env.cr.execute("UPDATE logistics_shipment SET create_date = now() at time zone 'utc' "
-                           "- make_interval(hours => %s) WHERE id = %s", [silent_hours, shipment.id])
-        shipment.invalidate_recordset(["create_date"])
+        make_silent(shipment, silent_hours)
         return shipment
-
-    def setUp(self):
-        super().setUp()
-        dns = public_dns()
-        dns.__enter__()
-        self.addCleanup(dns.__exit__, None, None, None)
 
     def run_cron(self):
         self.cron.method_direct_trigger()

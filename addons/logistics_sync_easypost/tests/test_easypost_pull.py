@@ -15,7 +15,7 @@ from pathlib import Path
 import responses
 
 from odoo.addons.logistics_sync_connector.lib import adapters
-from odoo.addons.logistics_sync_connector.tests.common import OutboundHttpMixin, public_dns
+from odoo.addons.logistics_sync_connector.tests.common import ProviderApiMixin
 from odoo.tests import common
 
 from ..lib import easypost
@@ -28,13 +28,10 @@ SETTINGS = adapters.OutboundSettings(base_url="", secret="EZTK_test_key", timeou
 BY_ID = adapters.PullReference("SHP-1", external_id=TRACKER_ID, tracking_number="EZ4000000004")
 
 
-class TestEasyPostPull(OutboundHttpMixin, common.BaseCase):
+class TestEasyPostPull(ProviderApiMixin, common.BaseCase):
     def setUp(self):
         super().setUp()
         self.adapter = adapters.get("easypost")
-        dns = public_dns()
-        dns.__enter__()
-        self.addCleanup(dns.__exit__, None, None, None)
 
     @responses.activate
     def test_a_tracker_is_read_by_id_with_basic_auth(self):
