@@ -9,7 +9,7 @@ from odoo.exceptions import UserError, ValidationError
 from ..lib import lateness
 from ..lib.dates import to_utc_naive
 from ..lib.states import SHIPMENT_ATTENTION, SHIPMENT_TERMINAL
-from .logistics_shipment_milestone import MilestoneRow
+from .logistics_shipment_milestone import BatchDedup
 
 _logger = logging.getLogger(__name__)
 
@@ -285,24 +285,16 @@ class LogisticsShipment(models.Model):
         # Row locks only: every locked shipment is written below (derived fields) or
         # touched, which is what makes a concurrent batch fail and retry (see the lock).
         shipments._logistics_lock(touch=False)
-        key_to_id = Milestone._ids_of_keys({Milestone._key_of(v) for v in prepared})
-        first_of_key, to_create = {}, []
-        for vals in prepared:
-            key = Milestone._key_of(vals)
-            if key not in key_to_id and key not in first_of_key:
-                first_of_key[key] = len(to_create)
-                to_create.append(vals)
+        dedup = BatchDedup(prepared)
         # Derive before inserting, with the new milestones under provisional keys, so
         # that they are inserted with their effect: updating every fresh row's effect
         # afterwards would cost as much as inserting it.
-        new_rows = [MilestoneRow(("new", i), v["shipment_id"], v["code_id"], v["occurred_at"],
-                                 False, None, v.get("pod_signed_by") or None,
-                                 v.get("pod_document_url") or None, v.get("reason_id") or None)
-                    for i, v in enumerate(to_create)]
-        derived = shipments._logistics_derive_chunked(new_rows)
+        derived = shipments._logistics_derive_chunked(new_rows_of=dedup)
+        key_to_id, first_of_key = dedup.key_to_id, dedup.first_of_key
+        to_create = sorted(first_of_key.values())  # in the order of the batch
         created = Milestone._insert_milestones([
-            dict(vals, effect=derived["effects"][("new", i)]) for i, vals in enumerate(to_create)])
-        new_ids = {("new", i): milestone_id for i, milestone_id in enumerate(created.ids)}
+            dict(prepared[p], effect=derived["effects"][("new", p)]) for p in to_create])
+        new_ids = {("new", p): milestone_id for p, milestone_id in zip(to_create, created.ids, strict=True)}
         for key, position in first_of_key.items():
             key_to_id[key] = new_ids[("new", position)]
         results, dup_vals, fresh = [], [], set(created.ids)

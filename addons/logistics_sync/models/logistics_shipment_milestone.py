@@ -2,7 +2,7 @@
 # License LGPL-3.0 or later (https://www.gnu.org/licenses/lgpl).
 
 import logging
-from collections import namedtuple
+from collections import defaultdict, namedtuple
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -40,6 +40,44 @@ CORRECTION_FIELDS = ("voided", "void_reason", "voided_by_id", "effect")
 # What deduplication and state derivation read of a milestone (see _state_rows).
 MilestoneRow = namedtuple("MilestoneRow", "id shipment_id code_id occurred_at voided effect "
                                           "pod_signed_by pod_document_url reason_id")
+
+
+def milestone_key(vals):
+    """What makes two reports the same milestone (the unique index)."""
+    return (vals["shipment_id"], vals["code_id"], vals["occurred_at"])
+
+
+class BatchDedup:
+    """Which reports of a batch (prepared milestone values) are new, decided chunk by
+    chunk against the stored milestones that the derivation reads anyway, so that each
+    history is read once (``logistics.shipment._logistics_derive_chunked``)."""
+
+    def __init__(self, prepared):
+        self.prepared = prepared
+        self.positions_of = defaultdict(list)
+        for position, vals in enumerate(prepared):
+            self.positions_of[vals["shipment_id"]].append(position)
+        self.key_to_id = {}  # key of a stored milestone -> its id
+        self.first_of_key = {}  # key of a new milestone -> position of its first report
+
+    def __call__(self, chunk_ids, stored):
+        """The new milestones of these shipments, as rows under provisional keys
+        ``("new", position)``, given all their ``stored`` rows."""
+        stored_ids = {(r.shipment_id, r.code_id, r.occurred_at): r.id for r in stored}
+        new_rows = []
+        for shipment_id in chunk_ids:
+            for position in self.positions_of[shipment_id]:
+                vals = self.prepared[position]
+                key = milestone_key(vals)
+                if key in stored_ids:
+                    self.key_to_id[key] = stored_ids[key]
+                elif key not in self.first_of_key:
+                    self.first_of_key[key] = position
+                    new_rows.append(MilestoneRow(
+                        ("new", position), shipment_id, vals["code_id"], vals["occurred_at"],
+                        False, None, vals.get("pod_signed_by") or None,
+                        vals.get("pod_document_url") or None, vals.get("reason_id") or None))
+        return new_rows
 
 
 def _report_row(vals, columns, now):
@@ -195,7 +233,7 @@ class LogisticsShipmentMilestone(models.Model):
     # ------------------------------------------------------------------ dedup
     @api.model
     def _key_of(self, vals):
-        return (vals["shipment_id"], vals["code_id"], vals["occurred_at"])
+        return milestone_key(vals)
 
     @api.model
     def _state_rows(self, shipment_ids=None, ids=None):
@@ -212,26 +250,6 @@ class LogisticsShipmentMilestone(models.Model):
             SQL.identifier(column), list(values),
         ))
         return [MilestoneRow._make(row) for row in self.env.cr.fetchall()]
-
-    @api.model
-    def _ids_of_keys(self, keys):
-        """{(shipment id, code id, event time): id} of the stored milestones with these
-        keys (see :meth:`_key_of`): deduplication reads only these, through the unique
-        index, not the shipments' whole histories."""
-        keys = list(keys)
-        if not keys:
-            return {}
-        self.flush_model()
-        self.env.cr.execute(
-            """SELECT m.shipment_id, m.code_id, m.occurred_at, m.id
-                 FROM unnest(%s::int[], %s::int[], %s::timestamp[]) AS k(shipment_id, code_id,
-                                                                         occurred_at)
-                 JOIN logistics_shipment_milestone m
-                   ON m.shipment_id = k.shipment_id AND m.code_id = k.code_id
-                  AND m.occurred_at = k.occurred_at""",
-            [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]],
-        )
-        return {(s, c, t): i for s, c, t, i in self.env.cr.fetchall()}
 
     @api.model
     def _insert_duplicates(self, vals_list):

@@ -104,10 +104,12 @@ class LogisticsShipmentStateMixin(models.AbstractModel):
         derived = self._logistics_derive_chunked() if rows is None else self._logistics_derive(rows)
         self._logistics_write_derived(derived)
 
-    def _logistics_derive_chunked(self, new_rows=()):
+    def _logistics_derive_chunked(self, new_rows=(), new_rows_of=None):
         """:meth:`_logistics_derive` of these shipments from their stored milestones and
         ``new_rows`` (milestones not inserted yet, under provisional keys), for at most
-        ``_logistics_derive_chunk`` shipments at a time.
+        ``_logistics_derive_chunk`` shipments at a time. ``new_rows_of(shipment_ids,
+        stored_rows)``, if given, returns more new rows of a chunk from its stored
+        milestones (deduplication reads each history once, here).
 
         An inbox batch spans thousands of shipments: holding all their histories at
         once made each batch's memory, and the workers' heaps, grow with the length of
@@ -123,6 +125,8 @@ class LogisticsShipmentStateMixin(models.AbstractModel):
         for start in range(0, len(ids), size):
             chunk = self.browse(ids[start:start + size])
             rows = Milestone._state_rows(shipment_ids=chunk.ids)
+            if new_rows_of:
+                rows += new_rows_of(chunk.ids, rows)
             rows += [r for shipment_id in chunk.ids for r in new_of.pop(shipment_id, ())]
             part = chunk._logistics_derive(rows)
             derived["effects"].update(part["effects"])

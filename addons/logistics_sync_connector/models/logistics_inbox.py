@@ -259,6 +259,10 @@ class LogisticsInbox(models.AbstractModel):
             *shipments.values())) if rules.scope == lib_authority.SCOPE_BOUND else ()
         asserted_ext_ids = set()
         values, owners, problems = [], [], {}
+        # Read once per batch, not once per event (ORM field access on the hot path).
+        source, future_hours, max_age_days = (
+            backend.code, backend.event_future_hours, backend.event_max_age_days)
+        received = {message: message.received_at for message in messages}
         for (message, index), event in parsed:
             mapped = StatusMap._map_event(event, code_map, status_map)
             if not mapped:
@@ -283,8 +287,8 @@ class LogisticsInbox(models.AbstractModel):
             # A clock or parsing fault of the sender: never applied (a far-past terminal
             # event would decide the state for good).
             implausible = lib_dates.implausible(
-                event.occurred_at, message.received_at or now, shipment.create_date,
-                backend.event_future_hours, backend.event_max_age_days)
+                event.occurred_at, received[message] or now, shipment.create_date,
+                future_hours, max_age_days)
             if implausible:
                 problems.setdefault(message, {}).setdefault("invalid", set()).add(
                     f"{event.event_id}: {implausible}")
@@ -295,8 +299,8 @@ class LogisticsInbox(models.AbstractModel):
                 "code_id": code.id,
                 "reason_id": reason.id if reason else False,
                 "occurred_at": event.occurred_at,
-                "received_at": message.received_at,
-                "source": backend.code,
+                "received_at": received[message],
+                "source": source,
                 "location": event.location,
                 "detail": event.detail if not reason else False,
                 "external_code": event.code,
