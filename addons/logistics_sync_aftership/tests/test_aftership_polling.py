@@ -14,6 +14,7 @@ from odoo.addons.logistics_sync_connector.tests.common import (
     ConnectorCase,
     ProviderApiMixin,
     make_silent,
+    new_carrier,
 )
 from odoo.tests import tagged
 
@@ -25,9 +26,7 @@ class TestAfterShipPolling(ProviderApiMixin, ConnectorCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        carrier = cls.env["delivery.carrier"].create({
-            "name": "USPS via AfterShip", "product_id": cls.env["product.product"].create(
-                {"name": "AfterShip shipping", "type": "service"}).id})
+        carrier = new_carrier(cls.env, "USPS via AfterShip")
         cls.aftership = cls.env["logistics.backend"].with_context(logistics_new_secret=False).create({
             "name": "AfterShip", "code": "test-aftership-poll", "backend_type": "carrier",
             "adapter": "aftership", "integration_user_id": cls.integration_user.id,

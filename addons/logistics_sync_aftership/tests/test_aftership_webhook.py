@@ -8,7 +8,7 @@ from pathlib import Path
 
 from odoo import Command
 from odoo.addons.logistics_sync_connector.tests import provider_lib
-from odoo.addons.logistics_sync_connector.tests.common import WebhookCase
+from odoo.addons.logistics_sync_connector.tests.common import WebhookCase, new_carrier
 from odoo.tests import Form, tagged
 
 from ..lib import aftership
@@ -29,9 +29,7 @@ class TestAfterShipWebhook(WebhookCase):
             # The providers' published examples date from years before these shipments.
             "may_assert_pod": True, "event_max_age_days": 0})
         cls.env["logistics.backend.secret"].create({"backend_id": cls.aftership.id, "secret": SECRET})
-        carrier = cls.env["delivery.carrier"].create({
-            "name": "USPS via AfterShip", "product_id": cls.env["product.product"].create(
-                {"name": "USPS shipping", "type": "service"}).id})
+        carrier = new_carrier(cls.env, "USPS via AfterShip")
         cls.aftership.carrier_ids = [Command.set(carrier.ids)]
         cls.as_shipment = cls.env["logistics.shipment"].create(
             {"name": "AS-SHP-1", "tracking_number": "9434936105536968782556", "carrier_id": carrier.id})

@@ -55,6 +55,12 @@ def make_silent(shipment, hours):
     shipment.invalidate_recordset(["create_date"])
 
 
+def new_carrier(env, name):
+    """A delivery carrier (with its service product) for cross-references and backends."""
+    product = env["product.product"].create({"name": name, "type": "service"})
+    return env["delivery.carrier"].create({"name": name, "product_id": product.id})
+
+
 def generic_event(reference, code, occurred_at, event_id=None, **extra):
     event = {
         "type": "shipment.milestone",

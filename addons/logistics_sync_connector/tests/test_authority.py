@@ -8,7 +8,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import BaseCase, tagged
 
 from ..lib import authority
-from .common import WebhookCase, generic_event
+from .common import WebhookCase, generic_event, new_carrier
 
 CARRIER_SECRET = "whsec_Y2FycmllciBzZWNyZXQgZm9yIHRlc3Rz"
 
@@ -72,9 +72,7 @@ class TestAuthority(WebhookCase):
         self.assertEqual(self.shipment.state, "picked_up")
 
     def test_a_carrier_of_the_backend_puts_its_shipments_in_scope(self):
-        carrier = self.env["delivery.carrier"].create({
-            "name": "Road", "product_id": self.env["product.product"].create(
-                {"name": "Road shipping", "type": "service"}).id})
+        carrier = new_carrier(self.env, "Road")
         self.carrier.carrier_ids = [Command.set(carrier.ids)]
         self.shipment.carrier_id = carrier
         self.assertEqual(self.post(self.carrier, "in_transit", "2026-11-20T08:00:00Z").state, "done")

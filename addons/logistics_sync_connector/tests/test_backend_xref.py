@@ -4,7 +4,7 @@
 from odoo.exceptions import ValidationError
 from odoo.tests import tagged
 
-from .common import ConnectorCase
+from .common import ConnectorCase, new_carrier
 
 
 @tagged("post_install", "-at_install")
@@ -20,8 +20,7 @@ class TestBackendXref(ConnectorCase):
         cls.other_company = cls.env["res.company"].create({"name": "Xref Other Co"})
         cls.foreign = Product.create({"name": "Foreign", "default_code": "F-1",
                                       "company_id": cls.other_company.id})
-        cls.carrier = cls.env["delivery.carrier"].create({
-            "name": "Road", "product_id": Product.create({"name": "Road", "type": "service"}).id})
+        cls.carrier = new_carrier(cls.env, "Road")
         cls.warehouse = cls.env["stock.warehouse"].search(
             [("company_id", "=", cls.backend.company_id.id)], limit=1)
         cls.shelf = cls.env["stock.location"].create({

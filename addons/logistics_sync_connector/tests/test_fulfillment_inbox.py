@@ -6,7 +6,7 @@ import json
 from odoo import Command
 from odoo.tests import new_test_user, tagged
 
-from .common import WebhookCase, generic_event
+from .common import WebhookCase, generic_event, new_carrier
 
 
 @tagged("post_install", "-at_install")
@@ -113,9 +113,7 @@ class TestFulfillmentInbox(WebhookCase):
         # The WMS's warehouse and carrier codes become known to Odoo: the replay applies,
         # taking the goods from that location and setting the delivery's carrier.
         stock = self.env.ref("stock.stock_location_stock")
-        carrier = self.env["delivery.carrier"].create({
-            "name": "WMS Express", "product_id": self.env["product.product"].create(
-                {"name": "WMS Express", "type": "service"}).id})
+        carrier = new_carrier(self.env, "WMS Express")
         self.env["logistics.backend.xref"].create([
             {"backend_id": self.backend.id, "kind": "location", "external_code": "DC-EAST",
              "location_id": stock.id},

@@ -10,7 +10,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import BaseCase, tagged
 
 from ..lib import ownership
-from .common import WebhookCase
+from .common import WebhookCase, new_carrier
 
 SAMPLE = json.loads((Path(__file__).parent / "fixtures" / "events" / "shipment.updated.1.json").read_text())
 
@@ -29,9 +29,7 @@ class TestShipmentUpdated(WebhookCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.dhl = cls.env["delivery.carrier"].create({
-            "name": "DHL Express", "product_id": cls.env["product.product"].create(
-                {"name": "DHL", "type": "service"}).id})
+        cls.dhl = new_carrier(cls.env, "DHL Express")
         cls.env["logistics.backend.xref"].create({
             "backend_id": cls.backend.id, "kind": "carrier", "external_code": "DHL",
             "carrier_id": cls.dhl.id})

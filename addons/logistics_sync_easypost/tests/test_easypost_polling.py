@@ -13,6 +13,7 @@ from odoo.addons.logistics_sync_connector.tests.common import (
     ConnectorCase,
     ProviderApiMixin,
     make_silent,
+    new_carrier,
 )
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import new_test_user, tagged
@@ -30,9 +31,7 @@ class TestEasyPostPolling(ProviderApiMixin, ConnectorCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        carrier = cls.env["delivery.carrier"].create({
-            "name": "EasyPost Road", "product_id": cls.env["product.product"].create(
-                {"name": "EasyPost shipping", "type": "service"}).id})
+        carrier = new_carrier(cls.env, "EasyPost Road")
         cls.easypost = cls.env["logistics.backend"].with_context(logistics_new_secret=False).create({
             "name": "EasyPost", "code": "test-easypost-poll", "backend_type": "carrier",
             "adapter": "easypost", "integration_user_id": cls.integration_user.id,

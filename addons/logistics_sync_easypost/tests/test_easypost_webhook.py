@@ -6,7 +6,7 @@ from pathlib import Path
 
 from odoo import Command
 from odoo.addons.logistics_sync_connector.tests import provider_lib
-from odoo.addons.logistics_sync_connector.tests.common import WebhookCase, generic_event
+from odoo.addons.logistics_sync_connector.tests.common import WebhookCase, generic_event, new_carrier
 from odoo.tests import tagged
 
 from ..lib import easypost
@@ -26,9 +26,7 @@ class TestEasyPostWebhook(WebhookCase):
             "may_assert_pod": True})
         cls.env["logistics.backend.secret"].create({"backend_id": cls.easypost.id, "secret": SECRET})
         # Shipments of this carrier are in the backend's scope.
-        carrier = cls.env["delivery.carrier"].create({
-            "name": "EasyPost Road", "product_id": cls.env["product.product"].create(
-                {"name": "EasyPost shipping", "type": "service"}).id})
+        carrier = new_carrier(cls.env, "EasyPost Road")
         cls.easypost.carrier_ids = [Command.set(carrier.ids)]
         cls.ep_shipment = cls.env["logistics.shipment"].create(
             {"name": "EP-SHP-1", "tracking_number": "EZ4000000004", "carrier_id": carrier.id})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from odoo import Command
 from odoo.addons.logistics_sync_connector.tests import provider_lib
-from odoo.addons.logistics_sync_connector.tests.common import WebhookCase
+from odoo.addons.logistics_sync_connector.tests.common import WebhookCase, new_carrier
 from odoo.tests import Form, tagged
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -27,9 +27,7 @@ class TestKarrioWebhook(WebhookCase):
             # The providers' published examples date from years before these shipments.
             "may_assert_pod": True, "event_max_age_days": 0})
         cls.env["logistics.backend.secret"].create({"backend_id": cls.karrio.id, "secret": SECRET})
-        carrier = cls.env["delivery.carrier"].create({
-            "name": "FedEx via karrio", "product_id": cls.env["product.product"].create(
-                {"name": "FedEx shipping", "type": "service"}).id})
+        carrier = new_carrier(cls.env, "FedEx via karrio")
         cls.karrio.carrier_ids = [Command.set(carrier.ids)]
         Shipment = cls.env["logistics.shipment"]
         cls.created = Shipment.create(

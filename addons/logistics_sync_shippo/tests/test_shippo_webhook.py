@@ -9,7 +9,7 @@ from pathlib import Path
 
 from odoo import Command
 from odoo.addons.logistics_sync_connector.tests import provider_lib
-from odoo.addons.logistics_sync_connector.tests.common import WebhookCase
+from odoo.addons.logistics_sync_connector.tests.common import WebhookCase, new_carrier
 from odoo.tests import Form, tagged
 
 from ..lib import shippo
@@ -33,9 +33,7 @@ class TestShippoWebhook(WebhookCase):
         Secret = cls.env["logistics.backend.secret"]
         Secret.search([("backend_id", "=", cls.shippo.id), ("purpose", "=", "url_token")]).unlink()
         Secret.create({"backend_id": cls.shippo.id, "purpose": "url_token", "secret": TOKEN})
-        carrier = cls.env["delivery.carrier"].create({
-            "name": "USPS via Shippo", "product_id": cls.env["product.product"].create(
-                {"name": "USPS shipping", "type": "service"}).id})
+        carrier = new_carrier(cls.env, "USPS via Shippo")
         cls.shippo.carrier_ids = [Command.set(carrier.ids)]
         cls.sh_shipment = cls.env["logistics.shipment"].create(
             {"name": "SH-SHP-1", "tracking_number": "9205590164917312751089", "carrier_id": carrier.id})
